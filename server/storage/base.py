@@ -1,0 +1,156 @@
+"""The storage interface every backend implements, and nothing more.
+
+A store keeps versions of resources (the body is opaque JSON bytes) and the search index
+of each current version. It guarantees: every version is kept; the current version of
+a resource is found without scanning history; :meth:`Store.atomic` applies a group of
+writes all-or-nothing; a write whose ``expect_vid`` does not match the current version
+fails with :class:`VersionConflict` (so of two concurrent writers of one version exactly
+one wins). FHIR semantics (ids, version numbers, ``meta``, what to index) live above.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable, Literal, TypeVar
+
+from .index import IndexValue, Term
+
+T = TypeVar("T")
+
+Method = Literal["POST", "PUT", "DELETE"]
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One version of one resource, as stored."""
+
+    type: str
+    id: str
+    vid: int  # 1, 2, 3... per resource
+    ts: int  # meta.lastUpdated in microseconds since the epoch (UTC)
+    method: Method  # the interaction that produced it (history's entry.request.method)
+    body: bytes | None  # resource JSON; None for a deletion
+
+    @property
+    def deleted(self) -> bool:
+        return self.body is None
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """Make ``version`` the current version of its resource.
+
+    ``expect_vid`` is the version the writer based this on: ``None`` means the resource must
+    not exist at all; a number means the current version (deleted or not) must be exactly that.
+    ``index`` holds the search values of the new version (empty for a deletion).
+    """
+
+    version: Version
+    index: tuple[IndexValue, ...] = ()
+    expect_vid: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """Current, non-deleted resources of ``type`` (any type when ``None``) matching ``where``.
+
+    Results are ordered by ``(ts, type, id)`` ascending; ``offset``/``limit`` page them.
+    ``total`` asks for the number of all matches.
+    """
+
+    type: str | None
+    where: Term | None = None
+    offset: int = 0
+    limit: int = 100
+    total: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryQuery:
+    """Versions, newest first (``ts`` desc, then type, id, vid desc).
+
+    ``type``/``id`` narrow to a type or one resource. ``since``: versions with ``ts >= since``.
+    ``at``: versions that were current at some instant of ``[at_low, at_high]``.
+    ``till``: versions with ``ts <= till`` (a snapshot, so paging is stable under writes).
+    """
+
+    type: str | None = None
+    id: str | None = None
+    since: int | None = None
+    at: tuple[int, int] | None = None
+    till: int | None = None
+    offset: int = 0
+    limit: int = 100
+
+
+@dataclass(slots=True)
+class Page:
+    versions: list[Version] = field(default_factory=list)
+    total: int | None = None
+
+
+class VersionConflict(Exception):
+    """The current version is not the one the write expected."""
+
+    def __init__(self, type_: str, id_: str, expected: int | None, actual: int | None) -> None:
+        super().__init__(f"{type_}/{id_}: expected version {expected}, found {actual}")
+        self.type, self.id, self.expected, self.actual = type_, id_, expected, actual
+
+
+class StoreConfigError(Exception):
+    """The store cannot be used as configured (e.g. MongoDB that is not a replica set)."""
+
+
+class Tx(ABC):
+    """Reads and writes inside one atomic unit; reads see this unit's own writes."""
+
+    @abstractmethod
+    async def current(self, type_: str, id_: str) -> Version | None: ...
+
+    @abstractmethod
+    async def search(self, query: Query) -> Page: ...
+
+    @abstractmethod
+    async def write(self, write: Write) -> None:
+        """Apply one write; raises :class:`VersionConflict`."""
+
+
+class Store(ABC):
+    """A place resources live. Reads outside :meth:`atomic` see committed data only."""
+
+    #: what the store is, for logs, the README's test matrix and the CapabilityStatement
+    kind: str
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect and create tables/collections/indexes; raises :class:`StoreConfigError`."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def atomic(self, work: Callable[[Tx], Awaitable[T]]) -> T:
+        """Run ``work`` so its writes land all together or not at all.
+
+        ``work`` may be called more than once (a store may retry after a transient write
+        conflict), so it must do nothing outside the given :class:`Tx`. Any exception it
+        raises rolls everything back and propagates.
+        """
+
+    @abstractmethod
+    async def current(self, type_: str, id_: str) -> Version | None:
+        """The current version, deleted or not; ``None`` if the resource never existed."""
+
+    @abstractmethod
+    async def version(self, type_: str, id_: str, vid: int) -> Version | None: ...
+
+    @abstractmethod
+    async def search(self, query: Query) -> Page: ...
+
+    @abstractmethod
+    async def history(self, query: HistoryQuery, *, total: bool = False) -> Page: ...
+
+    @abstractmethod
+    async def clear(self) -> None:
+        """Delete everything (tests and benchmarks only)."""
