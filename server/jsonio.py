@@ -24,11 +24,16 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def _int(text: str) -> int | Decimal:
+    # Integers beyond 64 bits cannot be written back by orjson; as Decimal they round-trip.
+    return int(text) if len(text) < 19 else Decimal(text)
+
+
 def loads(data: bytes | str) -> Any:
     """Parse JSON; decimals stay :class:`Decimal`. Raises ``JSONDecodeError`` or ``RecursionError``."""
     if isinstance(data, bytes):
         data = data.decode("utf-8")
-    return json.loads(data, parse_float=Decimal)
+    return json.loads(data, parse_float=Decimal, parse_int=_int)
 
 
 def dumps(value: Any, *, pretty: bool = False) -> bytes:
