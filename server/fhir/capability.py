@@ -1,0 +1,53 @@
+"""The CapabilityStatement: generated from the registries, so it lists exactly what exists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .repository import Repository
+
+INTERACTIONS = ["read", "vread", "update", "delete", "history-instance", "history-type", "create", "search-type"]
+SEARCH_RESULT_PARAMS = ["_count", "_total"]
+
+
+def capability_statement(repo: Repository, base_url: str, software_version: str, store_kind: str) -> dict[str, Any]:
+    resources = []
+    for rtype in sorted(repo.types):
+        params = [
+            {"name": p.code, "type": p.type, "definition": p.definition}
+            for p in sorted(repo.search_params.params(rtype), key=lambda p: p.code)
+            if p.supported
+        ]
+        resources.append(
+            {
+                "type": rtype,
+                "interaction": [{"code": c} for c in INTERACTIONS],
+                "versioning": "versioned-update",
+                "readHistory": True,
+                "updateCreate": True,
+                "conditionalCreate": True,
+                "conditionalRead": "not-supported",
+                "conditionalUpdate": True,
+                "conditionalDelete": "single",
+                "referencePolicy": ["literal"],
+                "searchParam": params,
+            }
+        )
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": "2026-11-23",
+        "publisher": "Liên Thông",
+        "kind": "instance",
+        "software": {"name": "Liên Thông", "version": software_version},
+        "implementation": {"description": f"Liên Thông FHIR server ({store_kind} store)", "url": base_url},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [
+            {
+                "mode": "server",
+                "resource": resources,
+                "interaction": [{"code": "transaction"}, {"code": "batch"}, {"code": "history-system"}],
+            }
+        ],
+    }

@@ -1,0 +1,203 @@
+"""The FHIR interactions on one resource type, over any :class:`~server.storage.base.Store`.
+
+This is where FHIR's rules for create, read, update, delete and the conditional forms live:
+who assigns ids and version numbers, what a version match means, when an update is a
+create, what 0/1/many matches of a condition do. Writes take a :class:`Tx`, so a single
+request and a transaction Bundle run the same code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, TypeVar
+from urllib.parse import parse_qsl
+
+from .. import jsonio
+from ..config import Settings
+from ..storage.base import HistoryQuery, Page, Query, Store, Tx, Version, VersionConflict, Write
+from .outcome import FhirError, Issue, bad_request, gone, not_found, precondition_failed
+from .resource import body_of, content_equal, stamp
+from .resource_types import RESOURCE_TYPES
+from .search.extract import extract_index
+from .search.parse import ParsedSearch, parse_search
+from .search.registry import SearchRegistry
+
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Result:
+    """What a write did: the version now current, its resource, the HTTP status, notes."""
+
+    version: Version
+    resource: dict[str, Any] | None
+    status: int
+    issues: list[Issue] = field(default_factory=list)
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+class Repository:
+    def __init__(self, store: Store, settings: Settings, types: frozenset[str] = RESOURCE_TYPES) -> None:
+        self.store = store
+        self.settings = settings
+        self.types = types
+        self.search_params = SearchRegistry(types)
+
+    # ------------------------------------------------------------------ helpers
+
+    def check_type(self, type_: str) -> None:
+        if type_ not in self.types:
+            raise FhirError.of(404, "not-supported", f"Resource type '{type_}' is not supported by this server")
+
+    def parse_search(self, type_: str, params: list[tuple[str, str]], *, strict: bool) -> ParsedSearch:
+        s = self.settings
+        return parse_search(self.search_params, type_, params, strict=strict, default_count=s.default_count, max_count=s.max_count)
+
+    async def _matches(self, tx: Tx, type_: str, criteria: str | list[tuple[str, str]]) -> list[Version]:
+        """Up to two current resources matching a condition (all parameters must be understood)."""
+        params = parse_qsl(criteria, keep_blank_values=True) if isinstance(criteria, str) else criteria
+        if not params:
+            raise bad_request(f"A conditional {type_} interaction needs search criteria")
+        parsed = self.parse_search(type_, params, strict=True)
+        page = await tx.search(Query(type_, parsed.where, limit=2))
+        return page.versions
+
+    def _write(self, type_: str, id_: str, resource: dict[str, Any], previous: Version | None, method: str) -> tuple[Write, dict[str, Any]]:
+        vid = previous.vid + 1 if previous else 1
+        ts = now_us()
+        if previous is not None and ts <= previous.ts:
+            ts = previous.ts + 1  # keep a resource's versions in time order
+        stored = stamp(resource, id_, vid, ts)
+        version = Version(type_, id_, vid, ts, method, jsonio.dumps(stored))  # type: ignore[arg-type]
+        index = extract_index(self.search_params, stored)
+        return Write(version, index, previous.vid if previous else None), stored
+
+    async def atomic(self, work: Callable[[Tx], Awaitable[T]], attempts: int = 8) -> T:
+        """Run ``work`` in one atomic unit, again when a concurrent writer got there first.
+
+        A :class:`VersionConflict` that reaches here came from a write without ``If-Match``
+        (those with one are 412 already): the client asked for no precondition, so the
+        unit is simply replayed on the new current version.
+        """
+        for attempt in range(attempts):
+            try:
+                return await self.store.atomic(work)
+            except VersionConflict as exc:
+                last = exc
+                await asyncio.sleep(0.001 * attempt)
+        raise FhirError.of(409, "conflict", f"{last.type}/{last.id} is being changed by other clients; retry the request")
+
+    # -------------------------------------------------------------------- reads
+
+    async def read(self, type_: str, id_: str) -> Version:
+        self.check_type(type_)
+        current = await self.store.current(type_, id_)
+        if current is None:
+            raise not_found(f"Resource {type_}/{id_} is not known")
+        if current.deleted:
+            raise FhirError(410, [Issue("deleted", f"Resource {type_}/{id_} was deleted (version {current.vid})")], {"ETag": f'W/"{current.vid}"'})
+        return current
+
+    async def read_any(self, type_: str, id_: str) -> Version:
+        """The current version even if it is a deletion (for history); 404 if never known."""
+        self.check_type(type_)
+        current = await self.store.current(type_, id_)
+        if current is None:
+            raise not_found(f"Resource {type_}/{id_} is not known")
+        return current
+
+    async def vread(self, type_: str, id_: str, vid: str) -> Version:
+        self.check_type(type_)
+        if not vid.isdigit():
+            raise not_found(f"Version '{vid}' of {type_}/{id_} is not known")
+        version = await self.store.version(type_, id_, int(vid))
+        if version is None:
+            raise not_found(f"Version {vid} of {type_}/{id_} is not known")
+        if version.deleted:
+            raise gone(f"Version {vid} of {type_}/{id_} is a deletion")
+        return version
+
+    async def search(self, type_: str | None, parsed: ParsedSearch, offset: int) -> Page:
+        want_total = parsed.total != "none"
+        return await self.store.search(Query(type_, parsed.where, offset=offset, limit=parsed.count, total=want_total))
+
+    async def history(self, query: HistoryQuery) -> Page:
+        return await self.store.history(query, total=True)
+
+    # ------------------------------------------------------------------- writes
+
+    async def create(self, tx: Tx, type_: str, resource: dict[str, Any], *, if_none_exist: str | None = None, id_: str | None = None) -> Result:
+        """POST: a new resource with a server id (``id_`` is for transactions' pre-assigned ids)."""
+        if if_none_exist:
+            found = await self._matches(tx, type_, if_none_exist)
+            if len(found) > 1:
+                raise precondition_failed(f"If-None-Exist '{if_none_exist}' matches more than one {type_}")
+            if found:
+                return Result(found[0], body_of(found[0]), 200, [Issue("duplicate", f"{type_}/{found[0].id} already matches '{if_none_exist}'; nothing created", severity="information")])
+        new_id = id_ or str(uuid.uuid4())
+        write, stored = self._write(type_, new_id, resource, None, "POST")
+        await tx.write(write)
+        return Result(write.version, stored, 201)
+
+    async def update(self, tx: Tx, type_: str, id_: str, resource: dict[str, Any], *, if_match: int | None = None) -> Result:
+        """PUT ``type/id``: a new version, or a create with the client's id."""
+        previous = await tx.current(type_, id_)
+        if if_match is not None and (previous is None or previous.vid != if_match or previous.deleted):
+            found = "it does not exist" if previous is None else f"the current version is {previous.vid}" + (" (deleted)" if previous.deleted else "")
+            raise precondition_failed(f"If-Match version {if_match} of {type_}/{id_} does not match: {found}")
+        if previous is not None and not previous.deleted and content_equal(body_of(previous), resource):
+            return Result(previous, body_of(previous), 200, [Issue("informational", "No change: the content equals the current version, no new version was made", severity="information")])
+        write, stored = self._write(type_, id_, resource, previous, "PUT")
+        try:
+            await tx.write(write)
+        except VersionConflict as exc:
+            if if_match is None:
+                raise  # no precondition was asked for: Repository.atomic replays the unit
+            raise precondition_failed(f"{type_}/{id_} was changed by another client (now version {exc.actual}); read it again and retry") from None
+        created = previous is None or previous.deleted
+        return Result(write.version, stored, 201 if created else 200)
+
+    async def conditional_update(self, tx: Tx, type_: str, criteria: list[tuple[str, str]], resource: dict[str, Any], *, if_match: int | None = None) -> Result:
+        found = await self._matches(tx, type_, criteria)
+        if len(found) > 1:
+            raise precondition_failed(f"The conditional update criteria match more than one {type_}")
+        body_id = resource.get("id")
+        if found:
+            if body_id is not None and body_id != found[0].id:
+                raise bad_request(f"The resource id '{body_id}' does not match the matching resource {type_}/{found[0].id}", f"{type_}.id")
+            return await self.update(tx, type_, found[0].id, resource, if_match=if_match)
+        if body_id is not None:
+            return await self.update(tx, type_, body_id, resource, if_match=if_match)
+        return await self.create(tx, type_, resource)
+
+    async def delete(self, tx: Tx, type_: str, id_: str, *, if_match: int | None = None) -> Result | None:
+        """DELETE: a deletion version; ``None`` when there is nothing to delete."""
+        previous = await tx.current(type_, id_)
+        if if_match is not None and (previous is None or previous.vid != if_match):
+            raise precondition_failed(f"If-Match version {if_match} of {type_}/{id_} does not match")
+        if previous is None or previous.deleted:
+            return None
+        ts = max(now_us(), previous.ts + 1)
+        version = Version(type_, id_, previous.vid + 1, ts, "DELETE", None)
+        try:
+            await tx.write(Write(version, (), previous.vid))
+        except VersionConflict:
+            if if_match is None:
+                raise
+            raise precondition_failed(f"{type_}/{id_} was changed by another client while deleting") from None
+        return Result(version, None, 200)
+
+    async def conditional_delete(self, tx: Tx, type_: str, criteria: list[tuple[str, str]]) -> Result | None:
+        found = await self._matches(tx, type_, criteria)
+        if len(found) > 1:
+            raise precondition_failed(f"The conditional delete criteria match more than one {type_}")
+        if not found:
+            return None
+        return await self.delete(tx, type_, found[0].id)

@@ -1,0 +1,58 @@
+"""Server-managed parts of a stored resource: its id, ``meta.versionId`` and ``meta.lastUpdated``."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .. import jsonio
+from ..storage.base import Version
+from .dates import instant
+
+ID_RE = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+
+
+def stamp(resource: dict[str, Any], id_: str, vid: int, ts: int) -> dict[str, Any]:
+    """A copy of ``resource`` with the id and the version metadata the server owns."""
+    out = {"resourceType": resource["resourceType"], "id": id_}
+    meta = dict(resource.get("meta") or {})
+    meta["versionId"] = str(vid)
+    meta["lastUpdated"] = instant(ts)
+    out["meta"] = meta
+    for key, value in resource.items():
+        if key not in out:
+            out[key] = value
+    return out
+
+
+def content_equal(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Same resource apart from the server-managed version metadata (for no-op updates)."""
+
+    def strip(r: dict[str, Any]) -> dict[str, Any]:
+        r = dict(r)
+        meta = {k: v for k, v in (r.get("meta") or {}).items() if k not in ("versionId", "lastUpdated")}
+        if meta:
+            r["meta"] = meta
+        else:
+            r.pop("meta", None)
+        return r
+
+    return strip(a) == strip(b)
+
+
+def body_of(version: Version) -> dict[str, Any]:
+    assert version.body is not None
+    return jsonio.loads(version.body)
+
+
+def etag(vid: int) -> str:
+    return f'W/"{vid}"'
+
+
+def parse_etag(value: str) -> int | None:
+    """``W/"3"`` or ``"3"`` → 3; anything else → ``None``."""
+    v = value.strip()
+    if v.startswith("W/"):
+        v = v[2:]
+    v = v.strip('"')
+    return int(v) if v.isdigit() else None

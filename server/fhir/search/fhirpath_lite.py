@@ -1,0 +1,151 @@
+"""The small subset of FHIRPath that R4 search-parameter expressions use for extraction.
+
+Search values are extracted on every write, so this evaluates the common expression shapes
+directly on the JSON instead of going through a general FHIRPath engine:
+``A.b.c``, unions ``X | Y``, ``(A.value as Quantity)``, ``A.value.as(Quantity)``,
+``A.telecom.where(system='email')`` and ``A.subject.where(resolve() is Patient)``.
+:func:`compile_expression` returns ``None`` for anything else, so the caller can tell
+which parameters it can index.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator
+
+Getter = Callable[[dict[str, Any]], Iterator[Any]]
+
+_STEP = r"[A-Za-z][A-Za-z0-9]*"
+_WHERE_EQ = re.compile(r"^where\((\w+)\s*=\s*'([^']*)'\)$")
+_WHERE_RESOLVE = re.compile(r"^where\(resolve\(\) is (\w+)\)$")
+_AS_CALL = re.compile(r"^as\((\w+)\)$")
+_PAREN_AS = re.compile(r"^\((.+) as (\w+)\)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Path:
+    """A compiled expression branch for one resource type."""
+
+    resource_type: str
+    steps: tuple[tuple[str, str], ...]  # (kind, arg): ("field", name) | ("choice", "valueQuantity") | filters
+
+
+def _split_union(expression: str) -> list[str]:
+    parts, depth, cur = [], 0, []
+    for ch in expression:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "|" and depth == 0:
+            parts.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur).strip())
+    return [p for p in parts if p]
+
+
+def _split_dots(branch: str) -> list[str]:
+    parts, depth, cur = [], 0, []
+    for ch in branch:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "." and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return parts
+
+
+def _compile_branch(branch: str) -> Path | None:
+    branch = branch.strip()
+    m = _PAREN_AS.match(branch)
+    as_type: str | None = None
+    if m:
+        branch, as_type = m.group(1).strip(), m.group(2)
+    parts = _split_dots(branch)
+    if not parts or not re.fullmatch(_STEP, parts[0]):
+        return None
+    steps: list[tuple[str, str]] = []
+    for part in parts[1:]:
+        if re.fullmatch(_STEP, part):
+            steps.append(("field", part))
+        elif (w := _WHERE_EQ.match(part)) is not None:
+            steps.append(("where-eq", f"{w.group(1)}={w.group(2)}"))
+        elif (w := _WHERE_RESOLVE.match(part)) is not None:
+            steps.append(("where-type", w.group(1)))
+        elif (w := _AS_CALL.match(part)) is not None:
+            if not steps or steps[-1][0] != "field":
+                return None
+            steps[-1] = ("field", steps[-1][1] + _type_suffix(w.group(1)))
+        else:
+            return None
+    if as_type is not None:
+        if not steps or steps[-1][0] != "field":
+            return None
+        steps[-1] = ("field", steps[-1][1] + _type_suffix(as_type))
+    return Path(parts[0], tuple(steps))
+
+
+def _type_suffix(type_name: str) -> str:
+    return type_name[0].upper() + type_name[1:]
+
+
+def compile_expression(expression: str) -> dict[str, list[Path]] | None:
+    """Compile ``expression`` into paths per resource type, or ``None`` if unsupported."""
+    out: dict[str, list[Path]] = {}
+    for branch in _split_union(expression):
+        path = _compile_branch(branch)
+        if path is None:
+            return None
+        out.setdefault(path.resource_type, []).append(path)
+    return out
+
+
+def _children(node: Any, name: str) -> Iterator[Any]:
+    if isinstance(node, dict) and name in node:
+        value = node[name]
+        if isinstance(value, list):
+            yield from (v for v in value if v is not None)
+        elif value is not None:
+            yield value
+
+
+def evaluate(paths: Iterable[Path], resource: dict[str, Any]) -> list[Any]:
+    """Every JSON node the paths select in ``resource``."""
+    found: list[Any] = []
+    for path in paths:
+        nodes: list[Any] = [resource]
+        for kind, arg in path.steps:
+            if kind == "field":
+                nodes = [c for n in nodes for c in _children(n, arg)]
+            elif kind == "where-eq":
+                key, _, want = arg.partition("=")
+                nodes = [n for n in nodes if isinstance(n, dict) and n.get(key) == want]
+            else:  # where-type: keep references that point at that type
+                nodes = [n for n in nodes if _reference_type(n) == arg]
+            if not nodes:
+                break
+        found.extend(nodes)
+    return found
+
+
+def _reference_type(node: Any) -> str | None:
+    if not isinstance(node, dict):
+        return None
+    ref = node.get("reference")
+    if isinstance(ref, str) and "/" in ref:
+        parts = ref.split("/")
+        if len(parts) >= 2:
+            # Type/id or http://base/Type/id or Type/id/_history/n
+            if "_history" in parts:
+                return parts[parts.index("_history") - 2]
+            return parts[-2]
+    t = node.get("type")
+    return t if isinstance(t, str) else None
