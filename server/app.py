@@ -1,0 +1,46 @@
+"""The ASGI application: settings + store → FastAPI app with the FHIR routes under ``/fhir``."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import AsyncIterator
+
+from fastapi import FastAPI
+
+from .config import Settings
+from .fhir.repository import Repository
+from .http.errors import install_error_handlers
+from .http.routers import history, metadata, resources, search, system
+from .storage.base import Store
+from .storage.factory import make_store
+
+__version__ = "0.1.0"
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None, *, examples: Path | None = None) -> FastAPI:
+    """Build the app. The store is opened on start-up and closed on shutdown."""
+    settings = settings or Settings.from_env()
+    store = store or make_store(settings.store_url)
+    repo = Repository(store, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await store.open()
+        if examples is not None:
+            from .examples import load_examples
+
+            await load_examples(repo, examples)
+        try:
+            yield
+        finally:
+            await store.close()
+
+    app = FastAPI(title="Liên Thông FHIR server", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.repo = repo
+    app.state.settings = settings
+    install_error_handlers(app)
+    # Order matters: literal segments (metadata, _history, _search) before {id}.
+    for module in (metadata, system, history, search, resources):
+        app.include_router(module.router, prefix="/fhir")
+    return app

@@ -1,0 +1,37 @@
+"""Load ``examples/`` into a store at start-up (``make run``): Bundles and single resources.
+
+Loading is idempotent: transaction Bundles use conditional creates or PUTs with ids, and
+single resources with an id are PUT, so starting the server twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from . import jsonio
+from .fhir.bundles import BundleProcessor
+from .fhir.intake import check_resource
+from .fhir.repository import Repository
+
+log = logging.getLogger("lienthong")
+
+
+async def load_examples(repo: Repository, folder: Path) -> int:
+    """Load every ``*.json`` under ``folder``; returns how many files were loaded."""
+    loaded = 0
+    for path in sorted(folder.rglob("*.json")):
+        data = jsonio.loads(path.read_bytes())
+        if isinstance(data, dict) and data.get("resourceType") == "Bundle" and data.get("type") in ("transaction", "batch"):
+            processor = BundleProcessor(repo)
+            btype, entries = processor.parse(data)
+            await (processor.transaction(entries) if btype == "transaction" else processor.batch(entries))
+        elif isinstance(data, dict) and "id" in data and data.get("resourceType") in repo.types:
+            resource = check_resource(data, type_=data["resourceType"], id_=data["id"], require_id=True)
+            await repo.atomic(lambda tx, r=resource: repo.update(tx, r["resourceType"], r["id"], r))
+        else:
+            log.warning("skipped %s: not a transaction/batch Bundle nor a resource with an id", path)
+            continue
+        loaded += 1
+    log.info("loaded %d example file(s) from %s", loaded, folder)
+    return loaded

@@ -1,0 +1,47 @@
+"""Every failure leaves the server as an OperationOutcome.
+
+Client errors arrive as :class:`FhirError`; routing errors from Starlette (unknown path,
+wrong method) are translated; anything else is a server bug, logged with its traceback
+and answered with a 500 OperationOutcome that says so.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException
+
+from ..fhir.outcome import FhirError, Issue, operation_outcome
+from .negotiation import fhir_response
+
+log = logging.getLogger("lienthong")
+
+_HTTP_CODES = {404: "not-found", 405: "not-supported", 413: "too-costly"}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(FhirError)
+    async def _fhir(request: Request, exc: FhirError) -> Response:
+        return fhir_response(exc.outcome(), exc.status, exc.headers)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        text = "No such endpoint: " + request.url.path if exc.status_code == 404 else str(exc.detail)
+        if exc.status_code == 405:
+            text = f"{request.method} is not allowed on {request.url.path}"
+        issue = Issue(_HTTP_CODES.get(exc.status_code, "processing"), text)
+        return fhir_response(operation_outcome([issue]), exc.status_code, dict(exc.headers or {}))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        issues = [Issue("invalid", str(e.get("msg")), (".".join(str(p) for p in e.get("loc", ())),)) for e in exc.errors()]
+        return fhir_response(operation_outcome(issues), 400)
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        issue = Issue("exception", f"Internal server error ({type(exc).__name__}); this is a bug in the server, not in your request", severity="fatal")
+        return fhir_response(operation_outcome([issue]), 500)

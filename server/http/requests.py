@@ -1,0 +1,68 @@
+"""Reading what a FHIR request carries: a bounded body and the FHIR headers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+
+from ..config import Settings
+from ..fhir.intake import parse_json
+from ..fhir.outcome import FhirError, bad_request
+from ..fhir.resource import parse_etag
+from .negotiation import check_content_type
+
+
+async def read_json(request: Request, settings: Settings) -> Any:
+    """The JSON body, refusing more than ``max_request_bytes`` before reading it all."""
+    check_content_type(request)
+    limit = settings.max_request_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return parse_json(b"".join(chunks))
+
+
+def _too_large(limit: int) -> FhirError:
+    return FhirError.of(413, "too-costly", f"The request body is larger than this server's limit of {limit} bytes")
+
+
+@dataclass(frozen=True, slots=True)
+class Prefer:
+    """The ``Prefer`` header: ``return=`` and ``handling=``."""
+
+    return_: str = "representation"
+    strict: bool = False
+
+    @classmethod
+    def of(cls, request: Request, default_return: str = "representation") -> "Prefer":
+        values: dict[str, str] = {}
+        for header in request.headers.getlist("prefer"):
+            for part in header.split(","):
+                key, _, value = part.strip().partition("=")
+                values[key.strip().lower()] = value.strip().strip('"')
+        ret = values.get("return", default_return)
+        if ret not in ("minimal", "representation", "OperationOutcome"):
+            ret = default_return
+        return cls(ret, values.get("handling") == "strict")
+
+
+def if_match(request: Request) -> int | None:
+    value = request.headers.get("if-match")
+    if value is None:
+        return None
+    vid = parse_etag(value)
+    if vid is None:
+        raise bad_request(f"If-Match '{value}' is not an ETag such as W/\"3\"", "If-Match")
+    return vid
+
+
+def query_items(request: Request) -> list[tuple[str, str]]:
+    return list(request.query_params.multi_items())

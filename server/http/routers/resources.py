@@ -1,0 +1,110 @@
+"""Instance and type interactions: create, read, vread, update, delete and their conditional forms."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from ...fhir.intake import check_resource
+from ...fhir.outcome import Issue, bad_request, operation_outcome
+from ...fhir.resource import ID_RE
+from ..negotiation import check_accept, fhir_response
+from ..requests import Prefer, if_match, query_items, read_json
+from ..responses import read_response, repo_of, version_headers, write_response
+
+router = APIRouter()
+
+
+def _check_id(type_: str, id_: str) -> None:
+    if not ID_RE.match(id_):
+        raise bad_request(f"'{id_}' is not a valid FHIR id (1-64 characters of A-Z, a-z, 0-9, '-' and '.')", f"{type_}.id")
+
+
+async def _body(request: Request, type_: str, id_: str | None = None, require_id: bool = False) -> dict:
+    repo = repo_of(request)
+    data = await read_json(request, repo.settings)
+    return check_resource(data, type_=type_, id_=id_, require_id=require_id, max_depth=repo.settings.max_json_depth)
+
+
+@router.post("/{type_}")
+async def create(request: Request, type_: str) -> Response:
+    check_accept(request)
+    repo = repo_of(request)
+    repo.check_type(type_)
+    resource = await _body(request, type_)
+    if_none_exist = request.headers.get("if-none-exist")
+    result = await repo.atomic(lambda tx: repo.create(tx, type_, resource, if_none_exist=if_none_exist))
+    return write_response(request, result, Prefer.of(request))
+
+
+@router.put("/{type_}")
+async def conditional_update(request: Request, type_: str) -> Response:
+    check_accept(request)
+    repo = repo_of(request)
+    repo.check_type(type_)
+    criteria = [(k, v) for k, v in query_items(request) if k not in ("_format", "_pretty")]
+    resource = await _body(request, type_)
+    expected = if_match(request)
+    result = await repo.atomic(lambda tx: repo.conditional_update(tx, type_, criteria, resource, if_match=expected))
+    return write_response(request, result, Prefer.of(request))
+
+
+@router.delete("/{type_}")
+async def conditional_delete(request: Request, type_: str) -> Response:
+    check_accept(request)
+    repo = repo_of(request)
+    repo.check_type(type_)
+    criteria = [(k, v) for k, v in query_items(request) if k not in ("_format", "_pretty")]
+    result = await repo.atomic(lambda tx: repo.conditional_delete(tx, type_, criteria))
+    return _delete_response(request, type_, "matching the criteria", result)
+
+
+@router.get("/{type_}/{id_}")
+async def read(request: Request, type_: str, id_: str) -> Response:
+    check_accept(request)
+    version = await repo_of(request).read(type_, id_)
+    return read_response(request, version)
+
+
+@router.get("/{type_}/{id_}/_history/{vid}")
+async def vread(request: Request, type_: str, id_: str, vid: str) -> Response:
+    check_accept(request)
+    version = await repo_of(request).vread(type_, id_, vid)
+    return read_response(request, version)
+
+
+@router.put("/{type_}/{id_}")
+async def update(request: Request, type_: str, id_: str) -> Response:
+    check_accept(request)
+    repo = repo_of(request)
+    repo.check_type(type_)
+    _check_id(type_, id_)
+    resource = await _body(request, type_, id_, require_id=True)
+    expected = if_match(request)
+    result = await repo.atomic(lambda tx: repo.update(tx, type_, id_, resource, if_match=expected))
+    return write_response(request, result, Prefer.of(request))
+
+
+@router.delete("/{type_}/{id_}")
+async def delete(request: Request, type_: str, id_: str) -> Response:
+    check_accept(request)
+    repo = repo_of(request)
+    repo.check_type(type_)
+    _check_id(type_, id_)
+    expected = if_match(request)
+    result = await repo.atomic(lambda tx: repo.delete(tx, type_, id_, if_match=expected))
+    return _delete_response(request, type_, id_, result)
+
+
+def _delete_response(request: Request, type_: str, what: str, result) -> Response:  # type: ignore[no-untyped-def]
+    """200 with an OperationOutcome (204 when ``Prefer: return=minimal``), as HAPI does."""
+    if result is None:
+        text = f"Nothing to delete: no current {type_} {what}"
+        headers: dict[str, str] = {}
+    else:
+        v = result.version
+        text = f"Deleted {v.type}/{v.id}; version {v.vid} records the deletion"
+        headers = version_headers(v)
+    if Prefer.of(request, "OperationOutcome").return_ == "minimal":
+        return Response(status_code=204, headers=headers)
+    return fhir_response(operation_outcome([Issue("informational", text, severity="information")]), 200, headers)

@@ -1,0 +1,29 @@
+"""``POST /fhir``: transaction and batch Bundles."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from ...fhir.bundles import BundleProcessor
+from ..negotiation import check_accept, fhir_response, wants_pretty
+from ..requests import Prefer, read_json
+from ..responses import repo_of
+
+router = APIRouter()
+
+
+@router.post("")
+@router.post("/", include_in_schema=False)
+async def transaction_or_batch(request: Request) -> Response:
+    check_accept(request)
+    repo = repo_of(request)
+    bundle = await read_json(request, repo.settings)
+    processor = BundleProcessor(repo, prefer_return=Prefer.of(request, "minimal").return_)
+    btype, entries = processor.parse(bundle)
+    if btype == "transaction":
+        out = await processor.transaction(entries)
+    else:
+        out = await processor.batch(entries)
+    body = {"resourceType": "Bundle", "type": f"{btype}-response", "entry": out}
+    return fhir_response(body, pretty=wants_pretty(request))
