@@ -1,0 +1,131 @@
+"""Ingest benchmark on the embedded (SQLite) store.
+
+Measures, in one run:
+  floor, single   validate + store one resource at a time, in-process (no HTTP)
+  floor, bundle   the same transaction Bundles processed in-process (no HTTP)
+  HTTP, single    POST /fhir/{type}, one resource per request
+  HTTP, bundle    POST /fhir with transaction Bundles of 100 entries
+and prints resources/s, p50/p95 latency per request (or per unit) and each HTTP phase's
+ratio to its floor. Usage: python benchmarks/ingest.py [--single N] [--bundles N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import HEADER, Measure, machine, running_server  # noqa: E402
+from server import jsonio  # noqa: E402
+from server.config import Settings  # noqa: E402
+from server.fhir.bundles import BundleProcessor  # noqa: E402
+from server.fhir.intake import check_resource  # noqa: E402
+from server.fhir.repository import Repository  # noqa: E402
+from server.storage.sqlite.store import SqliteStore  # noqa: E402
+from server.synthetic import SampleData  # noqa: E402
+
+
+def make_bundles(count: int, seed: int) -> list[dict]:
+    """Transactions of 100 entries: 20 patients × (Patient, Encounter, 2 Observations, DocumentReference)."""
+    data = SampleData(seed)
+    bundles = []
+    for b in range(count):
+        entries = []
+        for p in range(20):
+            entries += data.patient_bundle(b * 20 + p, observations=2)["entry"]
+        bundles.append({"resourceType": "Bundle", "type": "transaction", "entry": entries})
+    return bundles
+
+
+async def floor_single(resources: list[dict], folder: Path) -> Measure:
+    store = SqliteStore(str(folder / "floor-single.db"))
+    await store.open()
+    repo = Repository(store, Settings())
+    lat = []
+    t0 = time.perf_counter()
+    for r in resources:
+        t = time.perf_counter()
+        checked = check_resource(r, type_=r["resourceType"])
+        await store.atomic(lambda tx, c=checked: repo.create(tx, c["resourceType"], c))
+        lat.append(time.perf_counter() - t)
+    m = Measure("floor, single (in-process)", len(resources), time.perf_counter() - t0, lat)
+    await store.close()
+    return m
+
+
+async def floor_bundles(bundles: list[dict], folder: Path) -> Measure:
+    store = SqliteStore(str(folder / "floor-bundles.db"))
+    await store.open()
+    repo = Repository(store, Settings())
+    lat = []
+    t0 = time.perf_counter()
+    for b in bundles:
+        t = time.perf_counter()
+        processor = BundleProcessor(repo)
+        _, entries = processor.parse(copy.deepcopy(b))
+        await processor.transaction(entries)
+        lat.append(time.perf_counter() - t)
+    m = Measure("floor, bundle of 100 (in-process)", 100 * len(bundles), time.perf_counter() - t0, lat)
+    await store.close()
+    return m
+
+
+def http_single(base: str, resources: list[dict]) -> Measure:
+    lat = []
+    with httpx.Client(base_url=base, headers={"Content-Type": "application/fhir+json", "Prefer": "return=minimal"}) as c:
+        t0 = time.perf_counter()
+        for r in resources:
+            t = time.perf_counter()
+            resp = c.post(f"/{r['resourceType']}", content=jsonio.dumps(r))
+            assert resp.status_code == 201, resp.text
+            lat.append(time.perf_counter() - t)
+        return Measure("HTTP, single create", len(resources), time.perf_counter() - t0, lat)
+
+
+def http_bundles(base: str, bundles: list[dict]) -> Measure:
+    lat = []
+    with httpx.Client(base_url=base, headers={"Content-Type": "application/fhir+json"}, timeout=120) as c:
+        t0 = time.perf_counter()
+        for b in bundles:
+            t = time.perf_counter()
+            resp = c.post("", content=jsonio.dumps(b))
+            assert resp.status_code == 200, resp.text[:500]
+            lat.append(time.perf_counter() - t)
+        return Measure("HTTP, transaction of 100", 100 * len(bundles), time.perf_counter() - t0, lat)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--single", type=int, default=2000, help="resources for the single-create phases")
+    ap.add_argument("--bundles", type=int, default=30, help="transaction bundles of 100")
+    args = ap.parse_args()
+    resources = list(SampleData(7).resources(args.single))
+    bundles = make_bundles(args.bundles, seed=11)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        f_single = asyncio.run(floor_single(resources, folder))
+        f_bundle = asyncio.run(floor_bundles(bundles, folder))
+        with running_server(f"sqlite:///{folder / 'http.db'}") as base:
+            h_single = http_single(base, resources)
+            h_bundle = http_bundles(base, make_bundles(args.bundles, seed=11))
+    print(f"Ingest benchmark, embedded SQLite store — {date.today()} — {machine()}")
+    print("p50/p95: per request (HTTP) or per atomic unit (floor); 'of floor': resources/s relative to the in-process floor of the same work")
+    print(HEADER)
+    print(f_single.row())
+    print(h_single.row(f_single))
+    print(f_bundle.row())
+    print(h_bundle.row(f_bundle))
+    print(f"\nTransaction ingest over HTTP: {h_bundle.rate / f_bundle.rate:.0%} of its in-process floor (target ≥ 50%); {h_bundle.rate / f_single.rate:.0%} of the single-resource floor.")
+
+
+if __name__ == "__main__":
+    main()
