@@ -62,7 +62,12 @@ class Repository:
 
     async def _matches(self, tx: Tx, type_: str, criteria: str | list[tuple[str, str]]) -> list[Version]:
         """Up to two current resources matching a condition (all parameters must be understood)."""
-        params = parse_qsl(criteria, keep_blank_values=True) if isinstance(criteria, str) else criteria
+        if isinstance(criteria, str):
+            # "identifier=x" or, as HAPI also accepts, "Patient?identifier=x"
+            prefix = f"{type_}?"
+            params = parse_qsl(criteria[len(prefix):] if criteria.startswith(prefix) else criteria, keep_blank_values=True)
+        else:
+            params = criteria
         if not params:
             raise bad_request(f"A conditional {type_} interaction needs search criteria")
         parsed = self.parse_search(type_, params, strict=True)
@@ -124,9 +129,13 @@ class Repository:
             raise gone(f"Version {vid} of {type_}/{id_} is a deletion")
         return version
 
-    async def search(self, type_: str | None, parsed: ParsedSearch, offset: int) -> Page:
+    async def search(self, type_: str | None, parsed: ParsedSearch, offset: int) -> tuple[Page, bool]:
+        """One page of matches and whether another page follows (one extra row is read to know)."""
         want_total = parsed.total != "none"
-        return await self.store.search(Query(type_, parsed.where, offset=offset, limit=parsed.count, total=want_total))
+        page = await self.store.search(Query(type_, parsed.where, offset=offset, limit=parsed.count + 1, total=want_total))
+        has_next = len(page.versions) > parsed.count
+        del page.versions[parsed.count :]
+        return page, has_next
 
     async def history(self, query: HistoryQuery) -> Page:
         return await self.store.history(query, total=True)

@@ -91,3 +91,22 @@ async def test_search_paging_links(client) -> None:
         seen += [e["resource"]["id"] for e in page["entry"] if e["search"]["mode"] == "match"]
     assert len(seen) == 7 and len(set(seen)) == 7
     assert (await client.get("Patient", params={"_count": "51"})).status_code == 400
+
+
+async def test_paging_without_total(client) -> None:
+    for n in range(4):
+        await client.post("Patient", json=patient(f"0010850003{n:02d}"), headers=JSON)
+    page = (await client.get("Patient", params={"_count": "3", "_total": "none"})).json()
+    assert "total" not in page
+    nxt = next(link["url"] for link in page["link"] if link["relation"] == "next")
+    assert "_total=none" in nxt
+    rest = (await client.get(nxt)).json()
+    assert len(rest["entry"]) == 1 and not any(link["relation"] == "next" for link in rest["link"])
+    assert (await client.get("Patient", params={"_count": "0"})).json()["entry"] == []
+
+
+async def test_if_none_exist_accepts_type_prefixed_criteria(client) -> None:
+    h = JSON | {"If-None-Exist": "Patient?identifier=001085000401"}
+    first = await client.post("Patient", json=patient("001085000401"), headers=h)
+    again = await client.post("Patient", json=patient("001085000401"), headers=h)
+    assert (first.status_code, again.status_code) == (201, 200) and again.json()["id"] == first.json()["id"]

@@ -25,10 +25,9 @@ async def _search(request: Request, type_: str, params: list[tuple[str, str]]) -
     parsed = repo.parse_search(type_, params, strict=Prefer.of(request).strict)
     state = decode_cursor(dict(params).get("_cursor"))
     offset = state.get("offset", 0)
-    page = await repo.search(type_, parsed, offset)
+    page, has_next = await repo.search(type_, parsed, offset)
     base = base_url(request)
     total = page.total
-    has_next = total is not None and offset + len(page.versions) < total
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
     if total is not None:
         bundle["total"] = total
