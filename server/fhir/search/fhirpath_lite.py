@@ -31,30 +31,12 @@ class Path:
     steps: tuple[tuple[str, str], ...]  # (kind, arg): ("field", name) | ("choice", "valueQuantity") | filters
 
 
-def _split_union(expression: str) -> list[str]:
+def _split_top(text: str, sep: str) -> list[str]:
+    """Split on ``sep`` outside parentheses."""
     parts, depth, cur = [], 0, []
-    for ch in expression:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "|" and depth == 0:
-            parts.append("".join(cur).strip())
-            cur = []
-        else:
-            cur.append(ch)
-    parts.append("".join(cur).strip())
-    return [p for p in parts if p]
-
-
-def _split_dots(branch: str) -> list[str]:
-    parts, depth, cur = [], 0, []
-    for ch in branch:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "." and depth == 0:
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        if ch == sep and depth == 0:
             parts.append("".join(cur))
             cur = []
         else:
@@ -69,7 +51,7 @@ def _compile_branch(branch: str) -> Path | None:
     as_type: str | None = None
     if m:
         branch, as_type = m.group(1).strip(), m.group(2)
-    parts = _split_dots(branch)
+    parts = _split_top(branch, ".")
     if not parts or not re.fullmatch(_STEP, parts[0]):
         return None
     steps: list[tuple[str, str]] = []
@@ -100,7 +82,7 @@ def _type_suffix(type_name: str) -> str:
 def compile_expression(expression: str) -> dict[str, list[Path]] | None:
     """Compile ``expression`` into paths per resource type, or ``None`` if unsupported."""
     out: dict[str, list[Path]] = {}
-    for branch in _split_union(expression):
+    for branch in (b.strip() for b in _split_top(expression, "|") if b.strip()):
         path = _compile_branch(branch)
         if path is None:
             return None

@@ -1,0 +1,44 @@
+"""Search-value extraction: the expression subset and the token rows it yields."""
+
+from __future__ import annotations
+
+from server.fhir.search.extract import extract_index
+from server.fhir.search.fhirpath_lite import compile_expression, evaluate
+from server.fhir.search.registry import SearchRegistry
+from server.fhir.search.tokens import parse_token
+from server.storage.index import ANY, TokenMatch, TokenValue
+
+
+def test_expression_shapes() -> None:
+    obs = {"resourceType": "Observation", "valueQuantity": {"value": 1}, "subject": {"reference": "Patient/1"}, "component": [{"valueCodeableConcept": {"text": "a"}}]}
+    assert evaluate(compile_expression("(Observation.value as Quantity)")["Observation"], obs) == [{"value": 1}]
+    assert evaluate(compile_expression("Observation.value.as(Quantity)")["Observation"], obs) == [{"value": 1}]
+    assert evaluate(compile_expression("Observation.subject.where(resolve() is Patient)")["Observation"], obs) == [{"reference": "Patient/1"}]
+    assert evaluate(compile_expression("Observation.subject.where(resolve() is Group)")["Observation"], obs) == []
+    union = compile_expression("Patient.gender | Practitioner.gender")
+    assert set(union) == {"Patient", "Practitioner"}
+    assert compile_expression("Patient.deceased.exists() and Patient.deceased != false") is None
+
+
+def test_telecom_where_and_token_rows() -> None:
+    registry = SearchRegistry({"Patient"})
+    patient = {
+        "resourceType": "Patient",
+        "identifier": [{"system": "urn:cccd", "value": "001085012345", "type": {"text": "CCCD"}}],
+        "telecom": [{"system": "phone", "value": "0912"}, {"system": "email", "value": "a@b.vn"}],
+        "gender": "female",
+        "active": False,
+    }
+    rows = set(extract_index(registry, patient))
+    assert TokenValue("identifier", "urn:cccd", "001085012345", "CCCD") in rows
+    assert TokenValue("email", "email", "a@b.vn") in rows
+    assert not any(r.param == "email" and r.code == "0912" for r in rows)
+    assert TokenValue("gender", None, "female") in rows
+    assert TokenValue("active", None, "false") in rows
+
+
+def test_parse_token_forms() -> None:
+    assert parse_token("identifier", "123") == TokenMatch("identifier", ANY, "123")
+    assert parse_token("identifier", "urn:x|123") == TokenMatch("identifier", "urn:x", "123")
+    assert parse_token("identifier", "|123") == TokenMatch("identifier", None, "123")
+    assert parse_token("identifier", "urn:x|") == TokenMatch("identifier", "urn:x", None)
