@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, Literal, TypeVar
+from typing import Any, Awaitable, Callable, Literal, TypeVar
 
 from .index import IndexValue, Term
 
@@ -52,15 +52,36 @@ class Write:
 
 
 @dataclass(frozen=True, slots=True)
+class SortKey:
+    """Order by a search parameter's values.
+
+    ``param`` is ``_id``, ``_lastUpdated`` or an indexed parameter of value ``kind``. A
+    resource sorts by the smallest value of the kind's sort column (:data:`index.SORT_COLUMN`)
+    ascending, the largest descending; resources with no value come last either way.
+    """
+
+    param: str
+    kind: str = "string"
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Query:
     """Current, non-deleted resources of ``type`` (any type when ``None``) matching ``where``.
 
-    Results are ordered by ``(ts, type, id)`` ascending; ``offset``/``limit`` page them.
-    ``total`` asks for the number of all matches.
+    Order: the ``sort`` keys, then creation order (a per-resource sequence fixed when the
+    resource is first created and kept across updates, deletion and re-creation), then
+    type and id, so the order of resources never changes when they are updated.
+    Paging: ``after``/``before`` are keys from :attr:`Page.keys` (keyset paging: rows strictly
+    after / strictly before that key, ``before`` still returned in forward order); ``offset``
+    skips rows after that. ``total`` asks for the number of all matches (ignoring paging).
     """
 
     type: str | None
     where: Term | None = None
+    sort: tuple[SortKey, ...] = ()
+    after: tuple[Any, ...] | None = None
+    before: tuple[Any, ...] | None = None
     offset: int = 0
     limit: int = 100
     total: bool = False
@@ -88,6 +109,8 @@ class HistoryQuery:
 class Page:
     versions: list[Version] = field(default_factory=list)
     total: int | None = None
+    #: for search: each version's position key (JSON values), to pass as ``after``/``before``
+    keys: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 class VersionConflict(Exception):

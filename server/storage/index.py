@@ -115,6 +115,65 @@ class LastUpdated:
     value: int
 
 
+#: the columns each value kind has, as :class:`Cond` names them
+KIND_COLUMNS: dict[str, tuple[str, ...]] = {
+    "token": ("system", "code", "text"),
+    "string": ("norm", "exact"),
+    "date": ("low", "high"),
+    "reference": ("target",),
+    "number": ("value",),
+    "quantity": ("value", "system", "code"),
+    "uri": ("uri",),
+}
+
+#: which column a kind sorts by (dates: ``low`` ascending, ``high`` descending)
+SORT_COLUMN: dict[str, tuple[str, str]] = {
+    "token": ("code", "code"),
+    "string": ("norm", "norm"),
+    "date": ("low", "high"),
+    "reference": ("target", "target"),
+    "number": ("value", "value"),
+    "quantity": ("value", "value"),
+    "uri": ("uri", "uri"),
+}
+
+CondOp = Literal["eq", "ne", "lt", "le", "gt", "ge", "prefix", "contains", "in"]
+
+
+@dataclass(frozen=True, slots=True)
+class Cond:
+    """One condition on one column of an index row.
+
+    ``eq`` with ``None`` means the column is empty (null); ``prefix``/``contains`` compare
+    text; ``in`` takes a tuple of values; the others compare numbers or text in order.
+    """
+
+    column: str
+    op: CondOp
+    value: str | int | float | None | tuple[str | int | float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ValueMatch:
+    """Some *single* index row of ``kind`` for ``param`` satisfies every condition.
+
+    The conditions are a row-level AND (a date range ``low >= a AND high <= b`` must hold on
+    one value, not on two different ones). With no conditions: the resource has at least
+    one value for ``param`` (``:missing=false``; wrap in :class:`Not` for ``:missing=true``).
+    """
+
+    param: str
+    kind: str
+    conds: tuple[Cond, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TypeIs:
+    """The resource is of one of ``types`` (searches across types, ``$everything``)."""
+
+    types: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class All:
     """Every term holds (FHIR: repeated parameters)."""
@@ -134,7 +193,7 @@ class Not:
     term: "Term"
 
 
-Term = Union[IdIn, TokenMatch, LastUpdated, All, AnyOf, Not]
+Term = Union[IdIn, TokenMatch, LastUpdated, ValueMatch, TypeIs, All, AnyOf, Not]
 
 
 class UnsupportedTerm(Exception):
