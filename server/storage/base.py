@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Literal, TypeVar
+from typing import Any, Awaitable, Callable, Iterable, Literal, TypeVar
 
 from .index import IndexValue, Term
 
@@ -75,6 +75,7 @@ class Query:
     Paging: ``after``/``before`` are keys from :attr:`Page.keys` (keyset paging: rows strictly
     after / strictly before that key, ``before`` still returned in forward order); ``offset``
     skips rows after that. ``total`` asks for the number of all matches (ignoring paging).
+    A key that cannot belong to this ``sort`` (wrong length or value types) raises ``ValueError``.
     """
 
     type: str | None
@@ -160,6 +161,25 @@ class Store(ABC):
         conflict), so it must do nothing outside the given :class:`Tx`. Any exception it
         raises rolls everything back and propagates.
         """
+
+    async def bulk_load(self, writes: Iterable[Write]) -> None:
+        """Store new resources (seeding, benchmarks) in one atomic unit.
+
+        Every write must create a resource (``expect_vid`` ``None``, a body). A resource that
+        exists already, or twice in ``writes``, raises :class:`VersionConflict` and nothing
+        is stored. Stores override this with a faster path; this default writes one by one.
+        """
+        items = list(writes)
+        for w in items:
+            if w.expect_vid is not None or w.version.body is None:
+                raise ValueError(f"bulk_load takes new resources only ({w.version.type}/{w.version.id} is not one)")
+
+        async def work(tx: Tx) -> None:
+            for w in items:
+                await tx.write(w)
+
+        if items:
+            await self.atomic(work)
 
     @abstractmethod
     async def current(self, type_: str, id_: str) -> Version | None:

@@ -128,7 +128,8 @@ async def test_index_rows_are_replaced_on_update_and_removed_on_delete(store: St
     assert await found(store, "Patient", TokenMatch("identifier", ANY, "A")) == ["Patient/p2"]
     assert await found(store, "Patient", TokenMatch("identifier", ANY, "B")) == ["Patient/p1"]
     assert await found(store, "Patient", TokenMatch("gender", ANY, None)) == []
-    assert await found(store, "Patient", Not(TokenMatch("gender", ANY, None))) == ["Patient/p2", "Patient/p1"]
+    # p1 was created first: its update (a later ts) does not move it behind p2
+    assert await found(store, "Patient", Not(TokenMatch("gender", ANY, None))) == ["Patient/p1", "Patient/p2"]
 
     await put(store, "Patient", "p1", 3, ts=300, deleted=True)
     await put(store, "Patient", "p1", 4, ts=400, expect=3)  # recreated with no index at all
@@ -345,13 +346,14 @@ async def test_token_match_by_system_and_code(store: Store) -> None:
 
 async def test_search_across_all_types(store: Store) -> None:
     await _load(store)
-    assert await found(store, None) == ["Patient/a", "Observation/o1", "Patient/b", "Observation/o2", "Patient/c"]
+    # creation order, across types (not lastUpdated: o1 was written after c)
+    assert await found(store, None) == ["Patient/a", "Patient/b", "Patient/c", "Observation/o1", "Observation/o2"]
     assert await found(store, None, TokenMatch("identifier", "urn:cccd", "111")) == ["Patient/a"]
     assert await found(store, None, TokenMatch("code", "urn:cccd", "111")) == ["Observation/o2"]
     assert await found(store, None, AnyOf((TokenMatch("identifier", ANY, "111"), TokenMatch("code", ANY, "111")))) == [
         "Patient/a",
-        "Observation/o2",
         "Patient/c",
+        "Observation/o2",
     ]
     assert await found(store, "Observation", TokenMatch("identifier", ANY, "111")) == []
 
@@ -360,7 +362,7 @@ async def test_id_in(store: Store) -> None:
     await _load(store)
     await put(store, "Observation", "a", 1, ts=50)
     assert await found(store, "Patient", IdIn(("c", "a", "zzz"))) == ["Patient/a", "Patient/c"]
-    assert await found(store, None, IdIn(("a",))) == ["Observation/a", "Patient/a"]
+    assert await found(store, None, IdIn(("a",))) == ["Patient/a", "Observation/a"]  # created in that order
     assert await found(store, "Patient", IdIn(())) == []
     assert await found(store, "Patient", Not(IdIn(("a", "b")))) == ["Patient/c"]
 
@@ -416,12 +418,12 @@ async def test_unknown_term_is_refused(store: Store) -> None:
 async def test_order_paging_and_total(store: Store) -> None:
     for type_, id_, ts in [("Patient", "b", 10), ("Patient", "a", 10), ("Observation", "z", 10), ("Patient", "c", 5)]:
         await put(store, type_, id_, 1, ts=ts)
-    everything = ["Patient/c", "Observation/z", "Patient/a", "Patient/b"]
+    everything = ["Patient/b", "Patient/a", "Observation/z", "Patient/c"]  # creation order, whatever the ts
     assert await found(store, None) == everything
-    assert await found(store, "Patient") == ["Patient/c", "Patient/a", "Patient/b"]
+    assert await found(store, "Patient") == ["Patient/b", "Patient/a", "Patient/c"]
     page = await store.search(Query(None, offset=1, limit=2, total=True))
-    assert refs(page.versions) == ["Observation/z/1", "Patient/a/1"] and page.total == 4
-    assert await found(store, None, offset=3, limit=10) == ["Patient/b"]
+    assert refs(page.versions) == ["Patient/a/1", "Observation/z/1"] and page.total == 4
+    assert await found(store, None, offset=3, limit=10) == ["Patient/c"]
     assert await found(store, None, offset=4) == []
     assert (await store.search(Query(None, total=False))).total is None
     counted = await store.search(Query("Patient", limit=0, total=True))

@@ -13,9 +13,10 @@ from bson import Binary
 from pymongo import AsyncMongoClient
 from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
 
-from server.storage.base import HistoryQuery, StoreConfigError, Tx, Write
+from server.storage.base import HistoryQuery, Query, SortKey, StoreConfigError, Tx, Write
+from server.storage.index import DateValue, StringValue
 from server.storage.mongo.store import MAX_TRIES, MongoStore, redact_url
-from storage_helpers import put, tok, version
+from storage_helpers import found, put, tok, version
 try:  # tests/ is a package (tests/__init__.py), the repository root is on sys.path
     from tests.support.mongo_emulator import EmulatorClient
 except ImportError:  # tests/ has no __init__.py: pytest put tests/ itself on sys.path
@@ -148,9 +149,11 @@ async def test_document_layout(emulator: tuple[MongoStore, EmulatorClient]) -> N
     doc = await store._c.resources.find_one({"_id": "Patient/p1"})
     assert isinstance(doc["body"], Binary) and doc["vid"] == 1 and doc["ts"] == 100
     assert doc["tok"] == [{"p": "identifier", "s": "urn:cccd", "c": "42", "t": None}]
+    assert doc["seq"] == 1 and doc["srt"] == {"token:identifier": {"h": 1, "lo": "42", "hi": "42"}}
     await put(store, "Patient", "p1", 2, ts=200, deleted=True)
     doc = await store._c.resources.find_one({"_id": "Patient/p1"})
-    assert doc["body"] is None and doc["tok"] == []
+    assert doc["body"] is None and doc["tok"] == [] and doc["srt"] == {}
+    assert doc["seq"] == 1  # kept: the creation order survives deletion
     first = await store._c.history.find_one({"type": "Patient", "id": "p1", "vid": 1})
     assert first["next_ts"] == 200
     history_indexes = await store._c.history.index_information()
@@ -186,3 +189,49 @@ async def test_the_emulator_restores_before_images_in_reverse_order() -> None:
                 await coll.delete_many({}, session=session)
                 raise RuntimeError()
     assert await coll.find_one({"_id": 1}) == {"_id": 1, "v": "kept"}
+
+
+async def test_sort_values_of_every_kind_and_odd_parameter_names(emulator: tuple[MongoStore, EmulatorClient]) -> None:
+    store, _ = emulator
+    await put(store, "Patient", "p1", 1, ts=100, index=[
+        DateValue("birth.date", 5, 9), DateValue("birth.date", 1, 3), StringValue("$name", "b", "B"), tok("x%2E", "1"),
+    ])
+    doc = await store._c.resources.find_one({"_id": "Patient/p1"})
+    # lo: least ascending sort value (date: low), hi: greatest descending one (date: high);
+    # "." and "$" may not appear in field names, so they are escaped
+    assert doc["srt"] == {
+        "date:birth%2Edate": {"h": 1, "lo": 1, "hi": 9},
+        "string:%24name": {"h": 1, "lo": "b", "hi": "b"},
+        "token:x%252E": {"h": 1, "lo": "1", "hi": "1"},  # (not the same field as a parameter "x.")
+    }
+    await put(store, "Patient", "p2", 1, ts=100, index=[DateValue("birth.date", 2, 20)])
+    assert await found(store, "Patient", sort=(SortKey("birth.date", "date"),)) == ["Patient/p1", "Patient/p2"]
+    assert await found(store, "Patient", sort=(SortKey("birth.date", "date", True),)) == ["Patient/p2", "Patient/p1"]
+    assert await found(store, "Patient", sort=(SortKey("$name", "string", True),)) == ["Patient/p1", "Patient/p2"]
+
+
+async def test_documents_of_the_previous_layout_are_numbered_on_open() -> None:
+    client = EmulatorClient()
+    db = client["lienthong"]
+    for id_, ts, names in [("b", 20, ["z", "m"]), ("a", 20, ["k"]), ("c", 10, []), ("d", 30, None)]:
+        await db["resources"].insert_one({
+            "_id": f"Patient/{id_}", "type": "Patient", "id": id_, "vid": 1, "ts": ts, "method": "POST",
+            "body": None if names is None else Binary(b"{}"), "tok": [], "dt": [], "ref": [], "num": [], "qty": [], "uri": [],
+            "str": [{"p": "name", "n": n, "e": n.upper()} for n in names or []],
+        })
+    store = MongoStore(client=client)
+    await store.open()
+    try:
+        assert await found(store, "Patient") == ["Patient/c", "Patient/a", "Patient/b"]  # (ts, type, id) then
+        assert await found(store, "Patient", sort=(SortKey("name", "string"),)) == ["Patient/a", "Patient/b", "Patient/c"]
+        assert await found(store, "Patient", sort=(SortKey("name", "string", True),)) == ["Patient/b", "Patient/a", "Patient/c"]
+        await put(store, "Patient", "new", 1, ts=1)
+        assert (await found(store, "Patient"))[-1] == "Patient/new"  # after every numbered one
+        page = await store.search(Query("Patient"))
+        assert [k[0] for k in page.keys] == [1, 2, 3, 5]  # d (deleted) is 4
+    finally:
+        await store.close()
+    again = MongoStore(client=client)  # the second open finds nothing to do
+    await again.open()
+    assert await found(again, "Patient") == ["Patient/c", "Patient/a", "Patient/b", "Patient/new"]
+    await again.close()

@@ -14,6 +14,18 @@ Schema: ``resources`` holds the current version of each resource (so current rea
 never touch history), ``history`` every version with ``next_ts`` (the ``ts`` of the
 version that superseded it) so "current at" questions are range queries, and one
 ``idx_*`` table per kind of index value, keyed by the resource's integer ``pk``.
+
+``pk`` is also the creation sequence of the search order: it is assigned when a
+resource is first inserted and its ``resources`` row is never deleted (a deletion is a
+row with a NULL body), so updates, deletion and re-creation keep it. A sorted search
+reads each matching resource's sort value from its index rows (see :class:`_Order`).
+
+A search is one SELECT over ``resources r``: every index term is ``r.pk IN (SELECT pk
+FROM idx_... WHERE param = ? AND ...)``, so the selective index drives the plan (the
+sub-select is answered from a covering index and yields pks in order, which then are
+rowid lookups in the default order, with no sort step). Only current, non-deleted
+resources have index rows (writing a deletion drops them), so a total over one index
+term is counted in its covering index alone.
 """
 
 from __future__ import annotations
@@ -23,13 +35,16 @@ import sqlite3
 from collections import defaultdict
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Iterator, TypeVar
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence, TypeVar
 
-from ..base import HistoryQuery, Page, Query, Store, Tx, Version, VersionConflict, Write
+from ..base import HistoryQuery, Page, Query, SortKey, Store, Tx, Version, VersionConflict, Write
 from ..index import (
     ANY,
+    KIND_COLUMNS,
+    SORT_COLUMN,
     All,
     AnyOf,
+    Cond,
     DateValue,
     IdIn,
     IndexValue,
@@ -42,8 +57,10 @@ from ..index import (
     Term,
     TokenMatch,
     TokenValue,
+    TypeIs,
     UnsupportedTerm,
     UriValue,
+    ValueMatch,
 )
 
 T = TypeVar("T")
@@ -59,20 +76,34 @@ _INDEX_TABLES: dict[type, tuple[str, tuple[str, ...]]] = {
     UriValue: ("idx_uri", ("uri",)),
 }
 
+#: value kind (as :class:`ValueMatch` and :class:`SortKey` name it) -> its index table
+_KIND_TABLES: dict[str, str] = {kind: f"idx_{kind}" for kind in KIND_COLUMNS}
+
 _COLUMN_TYPES = {"low": "INTEGER", "high": "INTEGER", "value": "REAL"}
 
 # Index columns start with ``param`` (not ``type``): a typed lookup still seeks on every
 # column it constrains, and a search across all types can use the same index.
 # Each ends with ``pk`` so the sub-selects are answered from the index alone.
+# (``resources`` indexes end with the rowid implicitly, which is ``pk``: ``(type)`` walks
+# a type in creation order, ``(type, ts)`` in ``_lastUpdated`` then creation order. They
+# are partial, over live resources only, which every search asks for: so a total of a
+# whole type is counted in the index, without reading a row.)
 _INDEX_INDEXES: dict[str, dict[str, tuple[str, ...]]] = {
     "idx_token": {"code": ("param", "code", "type", "system", "pk"), "system": ("param", "system", "type", "pk")},
     "idx_string": {"norm": ("param", "norm", "type", "pk")},
     "idx_date": {"low": ("param", "low", "high", "type", "pk"), "high": ("param", "high", "type", "pk")},
     "idx_reference": {"target": ("param", "target", "type", "pk")},
     "idx_number": {"value": ("param", "value", "type", "pk")},
-    "idx_quantity": {"value": ("param", "code", "value", "type", "pk")},
+    "idx_quantity": {"value": ("param", "code", "value", "type", "pk"), "v": ("param", "value", "type", "pk")},
     "idx_uri": {"uri": ("param", "uri", "type", "pk")},
 }
+
+#: PRAGMA user_version of the current schema (1: creation-order indexes on ``resources``;
+#: 2: sort values read from the index tables, no ``srt`` table)
+_SCHEMA_VERSION = 2
+
+#: indexes of older schemas, dropped by :func:`_migrate` (the ``(ts, type, id)`` order is gone)
+_OLD_INDEXES = ("resources_ts", "resources_type_ts")
 
 _CORE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS resources (
@@ -85,8 +116,9 @@ CREATE TABLE IF NOT EXISTS resources (
     body BLOB,
     UNIQUE (type, id)
 );
-CREATE INDEX IF NOT EXISTS resources_ts ON resources (ts, type, id);
-CREATE INDEX IF NOT EXISTS resources_type_ts ON resources (type, ts, id);
+CREATE INDEX IF NOT EXISTS resources_type ON resources (type) WHERE body IS NOT NULL;
+CREATE INDEX IF NOT EXISTS resources_ts_pk ON resources (ts) WHERE body IS NOT NULL;
+CREATE INDEX IF NOT EXISTS resources_type_ts_pk ON resources (type, ts) WHERE body IS NOT NULL;
 CREATE INDEX IF NOT EXISTS resources_id ON resources (id);
 CREATE TABLE IF NOT EXISTS history (
     type TEXT NOT NULL,
@@ -118,6 +150,24 @@ def _schema() -> str:
     return "\n".join(parts)
 
 
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a file written by an older version up to :data:`_SCHEMA_VERSION` (idempotent)."""
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= _SCHEMA_VERSION:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for index in _OLD_INDEXES:
+            conn.execute(f"DROP INDEX IF EXISTS {index}")
+        if conn.execute("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'").fetchone() is not None:
+            conn.executemany("DELETE FROM sqlite_stat1 WHERE idx = ?", [(i,) for i in _OLD_INDEXES])
+        conn.execute("DROP TABLE IF EXISTS srt")  # version 1 kept sort values in a table
+        conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
 # Planner statistics of a large database (a million resources), written into a new file.
 # Without statistics SQLite assumes ``type = ?`` is selective, and would walk every
 # resource of the type in ts order instead of starting from the few rows an identifier
@@ -126,8 +176,9 @@ def _schema() -> str:
 _RESOURCES, _VERSIONS, _INDEX_ROWS = 1_000_000, 5_000_000, 10_000_000
 _CORE_STATS = {
     ("resources", "sqlite_autoindex_resources_1"): f"{_RESOURCES} 50000 1",
-    ("resources", "resources_ts"): f"{_RESOURCES} 2 1 1",
-    ("resources", "resources_type_ts"): f"{_RESOURCES} 50000 2 1",
+    ("resources", "resources_type"): f"{_RESOURCES} 50000",
+    ("resources", "resources_ts_pk"): f"{_RESOURCES} 2",
+    ("resources", "resources_type_ts_pk"): f"{_RESOURCES} 50000 2",
     ("resources", "resources_id"): f"{_RESOURCES} 2",
     ("history", "sqlite_autoindex_history_1"): f"{_VERSIONS} 250000 5 1",
     ("history", "history_ts"): f"{_VERSIONS} 2",
@@ -161,28 +212,57 @@ def _planner_stats() -> dict[tuple[str, str], str]:
 
 
 def _seed_planner_stats(conn: sqlite3.Connection) -> None:
-    """Seed sqlite_stat1 in a new, empty file (never over measured statistics)."""
-    if conn.execute("SELECT 1 FROM resources LIMIT 1").fetchone() is not None:
-        return
-    conn.execute("ANALYZE")  # creates sqlite_stat1; instant on empty tables
-    if conn.execute("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'resources'").fetchone() is not None:
-        return
-    conn.executemany(
-        "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)",
-        [(table, index, stat) for (table, index), stat in _planner_stats().items()],
-    )
-    conn.execute("ANALYZE sqlite_schema")  # reload statistics into this connection
+    """Seed sqlite_stat1 in a new, empty file (never over measured statistics).
+
+    A file seeded by an older version gets the rows of indexes added since (only those).
+    """
+    if conn.execute("SELECT 1 FROM resources LIMIT 1").fetchone() is None:
+        conn.execute("ANALYZE")  # creates sqlite_stat1; instant on empty tables
+        if conn.execute("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'resources'").fetchone() is None:
+            conn.executemany(
+                "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)",
+                [(table, index, stat) for (table, index), stat in _planner_stats().items()],
+            )
+            conn.execute("ANALYZE sqlite_schema")  # reload statistics into this connection
+            return
+    exists = conn.execute("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'").fetchone()
+    if exists is None or conn.execute("SELECT 1 FROM sqlite_stat1 WHERE idx = 'resources_id'").fetchone() is None:
+        return  # statistics were never seeded or measured here
+    known = {(t, i) for t, i in conn.execute("SELECT tbl, idx FROM sqlite_stat1")}
+    missing = [(t, i, s) for (t, i), s in _planner_stats().items() if (t, i) not in known]
+    if missing:
+        conn.executemany("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)", missing)
+        conn.execute("ANALYZE sqlite_schema")
 
 
 _VERSION_COLS = "type, id, vid, ts, method, body"
+_R_VERSION_COLS = "r.type, r.id, r.vid, r.ts, r.method, r.body"
 
 
-def _version(row: tuple[Any, ...]) -> Version:
-    type_, id_, vid, ts, method, body = row
+def _version(row: Sequence[Any]) -> Version:
+    type_, id_, vid, ts, method, body = row[:6]
     return Version(type_, id_, vid, ts, method, None if body is None else bytes(body))
 
 
 # ------------------------------------------------------------------------ query terms
+
+_COMPARE = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+def prefix_upper(prefix: str) -> str | None:
+    """The smallest string above every string starting with ``prefix`` (``None`` if none is).
+
+    Strings compare by code point here (SQLite's BINARY collation of UTF-8, as MongoDB's),
+    so ``s`` starts with ``prefix`` exactly when ``prefix <= s < prefix_upper(prefix)``.
+    """
+    chars = list(prefix)
+    while chars:
+        last = ord(chars.pop()) + 1
+        if 0xD800 <= last <= 0xDFFF:  # surrogates cannot be encoded: skip to the next scalar
+            last = 0xE000
+        if last <= 0x10FFFF:
+            return "".join(chars) + chr(last)
+    return None
 
 
 class _Sql:
@@ -198,13 +278,32 @@ class _Sql:
             raise UnsupportedTerm(f"SQLite store cannot answer {type(term).__name__}")
         return handler(self, term)
 
+    # Index terms are sub-selects of pks; AnyOf merges those of its children into one.
+
+    def _subselect(self, term: Term) -> str | None:
+        """``SELECT pk FROM idx_...`` for an index term (appending its parameters), else ``None``."""
+        if isinstance(term, TokenMatch):
+            return self._token_select(term)
+        if isinstance(term, ValueMatch):
+            return self._value_select(term)
+        return None
+
+    def _index_term(self, term: TokenMatch | ValueMatch) -> str:
+        return f"r.pk IN ({self._subselect(term)})"
+
     def _id_in(self, term: IdIn) -> str:
         if not term.ids:
             return "0"
         self.params.extend(term.ids)
         return f"r.id IN ({', '.join('?' * len(term.ids))})"
 
-    def _token(self, term: TokenMatch) -> str:
+    def _type_is(self, term: TypeIs) -> str:
+        if not term.types:
+            return "0"
+        self.params.extend(term.types)
+        return f"r.type IN ({', '.join('?' * len(term.types))})"
+
+    def _token_select(self, term: TokenMatch) -> str:
         where = ["param = ?"]
         self.params.append(term.param)
         if term.code is not None:
@@ -218,12 +317,66 @@ class _Sql:
         elif term.system is not ANY:
             where.append("system = ?")
             self.params.append(term.system)
-        return f"r.pk IN (SELECT pk FROM idx_token WHERE {' AND '.join(where)})"
+        return f"SELECT pk FROM idx_token WHERE {' AND '.join(where)}"
+
+    def _value_select(self, term: ValueMatch) -> str:
+        table = _KIND_TABLES.get(term.kind)
+        if table is None:
+            raise UnsupportedTerm(f"no index values of kind {term.kind!r}")
+        where = ["param = ?"]
+        self.params.append(term.param)
+        if self.type is not None:
+            where.append("type = ?")
+            self.params.append(self.type)
+        for cond in term.conds:
+            where.append(self._cond(term.kind, cond))
+        return f"SELECT pk FROM {table} WHERE {' AND '.join(where)}"
+
+    def _cond(self, kind: str, cond: Cond) -> str:
+        column, op, value = cond.column, cond.op, cond.value
+        if column not in KIND_COLUMNS[kind]:
+            raise UnsupportedTerm(f"{kind} index values have no column {column!r}")
+        if op in ("eq", "ne"):
+            if value is None:
+                return f"{column} IS {'' if op == 'eq' else 'NOT '}NULL"
+            self.params.append(value)
+            return f"{column} = ?" if op == "eq" else f"{column} IS NOT ?"  # ne: NULL differs too
+        if op in _COMPARE:
+            self.params.append(value)
+            return f"{column} {_COMPARE[op]} ?"
+        if op == "prefix":
+            if not isinstance(value, str):
+                raise TypeError(f"prefix needs text, not {value!r}")
+            upper = prefix_upper(value)
+            if not value:
+                self.params.append(value)
+                return f"{column} >= ?"  # any text (numbers sort below text in SQLite)
+            if upper is None:
+                self.params.extend((value, len(value), value))
+                return f"{column} >= ? AND substr({column}, 1, ?) = ?"
+            self.params.extend((value, upper))
+            return f"{column} >= ? AND {column} < ?"  # a range, so the index is used
+        if op == "contains":
+            if not isinstance(value, str):
+                raise TypeError(f"contains needs text, not {value!r}")
+            self.params.append(value)
+            return f"instr({column}, ?) > 0"
+        if op == "in":
+            if not isinstance(value, (tuple, list)):
+                raise TypeError(f"in needs a tuple of values, not {value!r}")
+            if not value:
+                return "0"
+            self.params.extend(value)
+            return f"{column} IN ({', '.join('?' * len(value))})"
+        raise UnsupportedTerm(f"unknown condition operator {op!r}")
 
     def _last_updated(self, term: LastUpdated) -> str:
-        op = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}[term.op]
         self.params.append(term.value)
-        return f"r.ts {op} ?"
+        if term.op in ("gt", "ge"):
+            # "changed since": usually a few recent resources, which come last in creation
+            # order; the hint makes the planner range-scan (type, ts) rather than walk the type.
+            return f"likelihood(r.ts {_COMPARE[term.op]} ?, 0.05)"
+        return f"r.ts {_COMPARE[term.op]} ?"
 
     def _all(self, term: All) -> str:
         if not term.terms:
@@ -233,14 +386,19 @@ class _Sql:
     def _any_of(self, term: AnyOf) -> str:
         if not term.terms:
             return "0"
-        return "(" + " OR ".join(self.compile(t) for t in term.terms) + ")"
+        selects = [s for s in (self._subselect(t) for t in term.terms if isinstance(t, (TokenMatch, ValueMatch))) if s]
+        parts = [f"r.pk IN ({' UNION ALL '.join(selects)})"] if selects else []
+        parts += [self.compile(t) for t in term.terms if not isinstance(t, (TokenMatch, ValueMatch))]
+        return "(" + " OR ".join(parts) + ")"
 
     def _not(self, term: Not) -> str:
         return f"NOT ({self.compile(term.term)})"
 
     _HANDLERS: dict[type, Callable[["_Sql", Any], str]] = {
         IdIn: _id_in,
-        TokenMatch: _token,
+        TypeIs: _type_is,
+        TokenMatch: _index_term,
+        ValueMatch: _index_term,
         LastUpdated: _last_updated,
         All: _all,
         AnyOf: _any_of,
@@ -248,7 +406,7 @@ class _Sql:
     }
 
 
-def _search_sql(query: Query) -> tuple[str, list[Any]]:
+def _search_where(query: Query) -> tuple[str, list[Any]]:
     """WHERE clause (over ``resources r``) and parameters for a search."""
     sql = _Sql(query.type)
     where = ["r.body IS NOT NULL"]
@@ -260,19 +418,132 @@ def _search_sql(query: Query) -> tuple[str, list[Any]]:
     return " AND ".join(where), sql.params
 
 
+class _Order:
+    """The order of a search: its sort values then ``r.pk``.
+
+    A sort value is looked up per matching resource in its index table (least value
+    ascending, greatest descending), through the table's ``pk`` index: writes pay nothing
+    for sorting, and only sorted searches pay, per row they order."""
+
+    def __init__(self, sort: tuple[SortKey, ...]) -> None:
+        #: (SQL expression, descending, may be NULL), the last one ``r.pk``
+        self.columns: list[tuple[str, bool, bool]] = []
+        for n, key in enumerate(sort):
+            if key.param == "_id":
+                self.columns.append(("r.id", key.descending, False))
+            elif key.param == "_lastUpdated":
+                self.columns.append(("r.ts", key.descending, False))
+            else:
+                if key.kind not in SORT_COLUMN:
+                    raise UnsupportedTerm(f"cannot sort by values of kind {key.kind!r}")
+                asc, desc = SORT_COLUMN[key.kind]
+                column, fn = (desc, "max") if key.descending else (asc, "min")
+                param = key.param.replace("'", "''")  # a literal: the expression recurs in ORDER BY and keyset terms
+                self.columns.append((f"(SELECT {fn}(x.{column}) FROM {_KIND_TABLES[key.kind]} x WHERE x.pk = r.pk AND x.param = '{param}')", key.descending, True))
+        self.columns.append(("r.pk", False, False))
+        self.width = len(sort) + 3  # a key: the sort values, pk, type, id
+
+    def order_by(self, reverse: bool) -> str:
+        parts = []
+        for expr, desc, nullable in self.columns:
+            d = desc != reverse
+            nulls = (" NULLS FIRST" if reverse else " NULLS LAST") if nullable else ""
+            parts.append(f"{expr} {'DESC' if d else 'ASC'}{nulls}")
+        return ", ".join(parts)
+
+    def keyset(self, key: Sequence[Any], after: bool) -> tuple[str, list[Any]]:
+        """Rows strictly after (or before) ``key`` in this order; ``pk`` is unique, so it ends the key."""
+        values = _check_key(key, self.width)[: len(self.columns)]
+        branches: list[str] = []
+        params: list[Any] = []
+        for n, ((expr, desc, nullable), value) in enumerate(zip(self.columns, values)):
+            if value is None and not nullable:
+                raise ValueError(f"search key {list(key)!r} has no value where one is required")
+            if after and value is None:
+                continue  # nothing sorts after a missing value (they come last)
+            equal: list[str] = []
+            for (e, _, _), v in zip(self.columns[:n], values[:n]):
+                if v is None:
+                    equal.append(f"{e} IS NULL")
+                else:
+                    equal.append(f"{e} = ?")
+                    params.append(v)
+            if value is None:  # before a missing value: every present one
+                step = f"{expr} IS NOT NULL"
+            else:
+                params.append(value)
+                step = f"{expr} {'>' if after != desc else '<'} ?"
+                if after and nullable:
+                    step = f"({step} OR {expr} IS NULL)"
+            branches.append("(" + " AND ".join(equal + [step]) + ")")
+        return ("(" + " OR ".join(branches) + ")" if branches else "0"), params
+
+
+def _check_key(key: Sequence[Any], width: int) -> list[Any]:
+    """A key from :attr:`Page.keys` (possibly after a JSON round trip), checked for shape."""
+    if not isinstance(key, (tuple, list)) or len(key) != width:
+        raise ValueError(f"search key {key!r} does not belong to this sort (expected {width} values)")
+    for value in key:
+        if value is not None and not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise ValueError(f"search key {key!r} holds a value that is not text or a number")
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise ValueError(f"search key {key!r} holds a number out of range")
+    return list(key)
+
+
+def _select(query: Query) -> tuple[str, list[Any], _Order]:
+    """The SELECT of one page of a search (rows come in forward order, except for ``before``)."""
+    order = _Order(query.sort)
+    where, params = _search_where(query)
+    reverse = query.before is not None
+    for key, after in ((query.after, True), (query.before, False)):
+        if key is not None:
+            cond, cond_params = order.keyset(key, after)
+            where += f" AND {cond}"
+            params += cond_params
+    key_cols = "".join(f", {expr}" for expr, _, _ in order.columns)
+    sql = (
+        f"SELECT {_R_VERSION_COLS}{key_cols} FROM resources r "
+        f"WHERE {where} ORDER BY {order.order_by(reverse)} LIMIT ? OFFSET ?"
+    )
+    return sql, [*params, query.limit, query.offset], order
+
+
 def _search(conn: sqlite3.Connection, query: Query) -> Page:
-    where, params = _search_sql(query)
     page = Page()
+    sql, params, order = _select(query)
     if query.limit > 0:
-        rows = conn.execute(
-            f"SELECT {_VERSION_COLS} FROM resources r WHERE {where} "
-            "ORDER BY r.ts, r.type, r.id LIMIT ? OFFSET ?",
-            [*params, query.limit, query.offset],
-        )
+        rows = conn.execute(sql, params).fetchall()
+        if query.before is not None:
+            rows.reverse()
         page.versions = [_version(row) for row in rows]
+        page.keys = [(*row[6:-1], row[-1], row[0], row[1]) for row in rows]
     if query.total:
-        page.total = conn.execute(f"SELECT count(*) FROM resources r WHERE {where}", params).fetchone()[0]
+        sql, params = _count_sql(query)
+        page.total = conn.execute(sql, params).fetchone()[0]
     return page
+
+
+def _count_sql(query: Query) -> tuple[str, list[Any]]:
+    """The SELECT of a search's total.
+
+    When the whole condition is one index term (or an AnyOf of them) the pks are counted
+    in the index alone, never visiting ``resources``: that is exact because only current,
+    non-deleted resources have index rows (a deletion's write drops them) and the
+    sub-selects carry the query's type.
+    """
+    term = query.where
+    if isinstance(term, AnyOf) and term.terms and all(isinstance(t, (TokenMatch, ValueMatch)) for t in term.terms):
+        sql = _Sql(query.type)
+        selects = [sql._subselect(t) for t in term.terms]
+        return f"SELECT count(DISTINCT pk) FROM ({' UNION ALL '.join(s for s in selects if s)})", sql.params
+    if isinstance(term, (TokenMatch, ValueMatch)):
+        sql = _Sql(query.type)
+        select = sql._subselect(term)
+        assert select is not None
+        return "SELECT count(DISTINCT pk) FROM " + select.removeprefix("SELECT pk FROM "), sql.params
+    where, params = _search_where(query)
+    return f"SELECT count(*) FROM resources r WHERE {where}", params
 
 
 def _history_where(query: HistoryQuery) -> tuple[str, list[Any]]:
@@ -378,6 +649,46 @@ def _insert_index(conn: sqlite3.Connection, pk: int, type_: str, index: dict[str
         )
 
 
+def _bulk_insert(conn: sqlite3.Connection, writes: list[Write]) -> None:
+    """Insert new resources with consecutive pks, every table filled by one ``executemany``."""
+    seen: set[tuple[str, str]] = set()
+    for w in writes:
+        v = w.version
+        if w.expect_vid is not None or v.body is None:
+            raise ValueError(f"bulk_load takes new resources only ({v.type}/{v.id} is not one)")
+        if (v.type, v.id) in seen:
+            raise VersionConflict(v.type, v.id, None, v.vid)
+        seen.add((v.type, v.id))
+    base = conn.execute("SELECT coalesce(max(pk), 0) + 1 FROM resources").fetchone()[0]
+    resources, history = [], []
+    index: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for pk, w in enumerate(writes, base):
+        v = w.version
+        resources.append((pk, v.type, v.id, v.vid, v.ts, v.method, v.body))
+        history.append((v.type, v.id, v.vid, v.ts, v.method, v.body))
+        for value in w.index:
+            try:
+                table, columns = _INDEX_TABLES[type(value)]
+            except KeyError:
+                raise TypeError(f"not an index value: {value!r}") from None
+            index[table].append((pk, v.type, value.param, *[getattr(value, c) for c in columns]))
+    conn.execute("SAVEPOINT bulk")
+    try:
+        conn.executemany("INSERT INTO resources (pk, type, id, vid, ts, method, body) VALUES (?, ?, ?, ?, ?, ?, ?)", resources)
+    except sqlite3.IntegrityError:
+        conn.execute("ROLLBACK TO bulk")  # the rows inserted before the failing one
+        for w in writes:  # which one exists already?
+            existing = _current(conn, w.version.type, w.version.id)
+            if existing is not None:
+                raise VersionConflict(w.version.type, w.version.id, None, existing.vid) from None
+        raise
+    finally:
+        conn.execute("RELEASE bulk")
+    conn.executemany("INSERT INTO history (type, id, vid, ts, next_ts, method, body) VALUES (?, ?, ?, ?, NULL, ?, ?)", history)
+    for table, rows in index.items():
+        conn.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+
+
 # ------------------------------------------------------------------------------- store
 
 
@@ -397,6 +708,11 @@ class _SqliteTx(Tx):
         _write(self._conn, write)
 
 
+#: page cache per connection (negative: KiB), and memory-mapped reads
+_CACHE_KIB = 64 * 1024
+_MMAP_BYTES = 1 << 30
+
+
 def _connect(path: str) -> sqlite3.Connection:
     # autocommit mode (isolation_level=None): transactions are begun explicitly.
     # check_same_thread=False only because the loop thread may differ from the one that
@@ -405,6 +721,9 @@ def _connect(path: str) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=5000")
+    conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+    conn.execute(f"PRAGMA mmap_size={_MMAP_BYTES}")
+    conn.execute("PRAGMA temp_store=MEMORY")
     return conn
 
 
@@ -423,6 +742,7 @@ class SqliteStore(Store):
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._w = _connect(self.path)
         self._w.executescript(_schema())
+        _migrate(self._w)
         _seed_planner_stats(self._w)
         self._r = _connect(self.path)
 
@@ -448,6 +768,31 @@ class SqliteStore(Store):
         """Not re-entrant: calling ``atomic`` from inside ``work`` would wait forever."""
         async with self._write_tx() as conn:
             return await work(_SqliteTx(conn))
+
+    async def bulk_load(self, writes: Iterable[Write]) -> None:
+        """New resources in one transaction, each table filled by one ``executemany``.
+
+        Duplicates (in the batch or with stored resources) raise :class:`VersionConflict`
+        and nothing is written. Writing with ``synchronous=OFF`` for the duration: a
+        crash can lose the last loads (never corrupt the file), which a reseed redoes.
+        """
+        items = list(writes)
+        if not items:
+            return
+        async with self._lock:
+            conn = self._writer
+            conn.execute("PRAGMA synchronous=OFF")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    _bulk_insert(conn, items)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            finally:
+                conn.execute("PRAGMA synchronous=NORMAL")
 
     @asynccontextmanager
     async def _write_tx(self) -> AsyncIterator[sqlite3.Connection]:
@@ -511,12 +856,10 @@ class SqliteStore(Store):
             for table in ("resources", "history", *(t for t, _ in _INDEX_TABLES.values())):
                 conn.execute(f"DELETE FROM {table}")
 
-    def explain(self, query: Query) -> list[str]:
-        """``EXPLAIN QUERY PLAN`` details of a search (diagnostics and index tests)."""
-        where, params = _search_sql(query)
-        rows = self._reader.execute(
-            f"EXPLAIN QUERY PLAN SELECT {_VERSION_COLS} FROM resources r WHERE {where} "
-            "ORDER BY r.ts, r.type, r.id LIMIT ? OFFSET ?",
-            [*params, query.limit, query.offset],
-        )
-        return [row[3] for row in rows]
+    def explain(self, query: Query, *, count: bool = False) -> list[str]:
+        """``EXPLAIN QUERY PLAN`` details of a search's page (or, with ``count``, its total)."""
+        if count:
+            sql, params = _count_sql(query)
+        else:
+            sql, params, _ = _select(query)
+        return [row[3] for row in self._reader.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
