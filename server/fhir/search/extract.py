@@ -2,28 +2,100 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator
+import re
+from typing import Any, Callable, Iterable
 
 from ...storage.index import IndexValue
+from .composites import composite_values
+from .dates import date_values
 from .fhirpath_lite import evaluate
+from .numbers import number_values, quantity_values
+from .references import reference_values
 from .registry import SearchParam, SearchRegistry
+from .strings import narrative_values, string_values
 from .tokens import token_values
+from .uris import uri_values
 
 Extractor = Callable[[str, Any], Iterable[IndexValue]]
 
 #: one extractor per search-parameter type: adding a type is a line here
-EXTRACTORS: dict[str, Extractor] = {"token": token_values}
+EXTRACTORS: dict[str, Extractor] = {
+    "token": token_values,
+    "string": string_values,
+    "date": date_values,
+    "reference": reference_values,
+    "number": number_values,
+    "quantity": quantity_values,
+    "uri": uri_values,
+}
+
+#: types whose extraction needs the whole definition (a composite's components), not just the code
+DEFINITION_EXTRACTORS: dict[str, Callable[[SearchParam, Any], Iterable[IndexValue]]] = {
+    "composite": composite_values,
+}
+
+#: parameters extracted differently from the other parameters of their type
+PARAM_EXTRACTORS: dict[str, Extractor] = {
+    "_text": narrative_values,  # the XHTML narrative, read as text
+}
 
 
 def extract_index(registry: SearchRegistry, resource: dict[str, Any]) -> tuple[IndexValue, ...]:
     rows: dict[IndexValue, None] = {}  # ordered set: one row per distinct value
-    for param in registry.indexed(resource["resourceType"]):
-        for row in _param_rows(param, resource):
-            rows[row] = None
+    present = _present(resource)
+    for fields, param, extract in _plan(registry, resource["resourceType"]):
+        if fields is not None and fields.isdisjoint(present):
+            continue  # none of the elements the parameter reads is present: skip evaluating
+        nodes = evaluate(param.paths, resource)
+        if not nodes:
+            continue
+        if param.type in DEFINITION_EXTRACTORS:
+            for node in nodes:
+                for row in extract(param, node):
+                    rows[row] = None
+        else:
+            for node in nodes:
+                for row in extract(param.code, node):
+                    rows[row] = None
     return tuple(rows)
 
 
-def _param_rows(param: SearchParam, resource: dict[str, Any]) -> Iterator[IndexValue]:
-    extractor = EXTRACTORS[param.type]
-    for node in evaluate(param.paths, resource):
-        yield from extractor(param.code, node)
+_CHOICE = re.compile(r"[a-z][a-z0-9]*(?=[A-Z])")
+
+
+def _present(resource: dict[str, Any]) -> set[str]:
+    """The resource's top-level element names, each choice element also by its base name
+    (``effectiveDateTime`` is also ``effective``), for the pre-check above."""
+    present = set(resource)
+    for key in resource:
+        m = _CHOICE.match(key)
+        if m is not None:
+            present.add(m.group())
+    return present
+
+
+_Plan = tuple[tuple[frozenset[str] | None, SearchParam, Callable[[Any, Any], Iterable[IndexValue]]], ...]
+_plans: dict[tuple[int, str], tuple[SearchRegistry, _Plan]] = {}
+
+
+def _plan(registry: SearchRegistry, resource_type: str) -> _Plan:
+    """What to extract for ``resource_type``, computed once per registry (which does not
+    change once built): each indexed parameter with its extractor and the top-level elements
+    its paths start from (``None``: a path selects the resource itself)."""
+    key = (id(registry), resource_type)
+    cached = _plans.get(key)
+    if cached is not None and cached[0] is registry:
+        return cached[1]
+    plan = []
+    for param in registry.indexed(resource_type):
+        fields: set[str] | None = set()
+        for path in param.paths:
+            if not path.steps or path.steps[0][0] != "field":
+                fields = None
+                break
+            fields.add(path.steps[0][1])
+        extract = DEFINITION_EXTRACTORS.get(param.type) or PARAM_EXTRACTORS.get(param.code) or EXTRACTORS[param.type]
+        plan.append((frozenset(fields) if fields is not None else None, param, extract))
+    result: _Plan = tuple(plan)  # type: ignore[assignment]
+    _plans[key] = (registry, result)
+    return result

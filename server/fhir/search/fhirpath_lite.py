@@ -11,6 +11,7 @@ which parameters it can index.
 from __future__ import annotations
 
 import re
+from functools import cache
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
@@ -79,14 +80,17 @@ def _type_suffix(type_name: str) -> str:
     return type_name[0].upper() + type_name[1:]
 
 
+@cache
 def compile_expression(expression: str) -> dict[str, list[Path]] | None:
-    """Compile ``expression`` into paths per resource type, or ``None`` if unsupported."""
+    """Compile ``expression`` into paths per resource type, or ``None`` if unsupported.
+
+    Cached: the result is shared, callers must not change it."""
     out: dict[str, list[Path]] = {}
     for branch in (b.strip() for b in _split_top(expression, "|") if b.strip()):
         path = _compile_branch(branch)
         if path is None:
             return None
-        out.setdefault(path.resource_type, []).append(path)
+        out.setdefault(path.resource_type, []).append(_mark_choices(path))
     return out
 
 
@@ -99,6 +103,57 @@ def _children(node: Any, name: str) -> Iterator[Any]:
             yield value
 
 
+def _choice_children(node: Any, name: str) -> Iterator[Any]:
+    """A choice element named without its type (``effective``) selects whichever typed
+    form is present (``effectiveDateTime``, ``effectivePeriod``…)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key.startswith(name) and len(key) > len(name) and key[len(name)].isupper() and value is not None:
+                yield value
+
+
+def _model_field(model: Any, name: str) -> tuple[Any | None, bool]:
+    """The model class behind element ``name`` of ``model`` (or ``None``), and whether
+    ``name`` is a choice element there."""
+    for field in model.model_fields.values():
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        if extra.get("one_of_many") == name:
+            return None, True
+        if field.alias == name:
+            return _model_of(field.annotation), False
+    return None, False
+
+
+def _model_of(annotation: Any) -> Any | None:
+    if hasattr(annotation, "model_fields"):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _mark_choices(path: Path) -> Path:
+    """Mark the steps that name a choice element, using the R4B model of the resource."""
+    try:
+        from fhir.resources.R4B import get_fhir_model_class
+
+        model: Any | None = get_fhir_model_class(path.resource_type)
+    except (KeyError, ValueError, ImportError, AttributeError):
+        return path
+    steps = []
+    for kind, arg in path.steps:
+        if kind == "field" and model is not None:
+            model, choice = _model_field(model, arg)
+            steps.append(("choice", arg) if choice else (kind, arg))
+        else:
+            steps.append((kind, arg))
+            if kind == "field":
+                model = None
+    return Path(path.resource_type, tuple(steps))
+
+
 def evaluate(paths: Iterable[Path], resource: dict[str, Any]) -> list[Any]:
     """Every JSON node the paths select in ``resource``."""
     found: list[Any] = []
@@ -107,6 +162,8 @@ def evaluate(paths: Iterable[Path], resource: dict[str, Any]) -> list[Any]:
         for kind, arg in path.steps:
             if kind == "field":
                 nodes = [c for n in nodes for c in _children(n, arg)]
+            elif kind == "choice":
+                nodes = [c for n in nodes for c in _choice_children(n, arg)]
             elif kind == "where-eq":
                 key, _, want = arg.partition("=")
                 nodes = [n for n in nodes if isinstance(n, dict) and n.get(key) == want]

@@ -16,7 +16,10 @@ from typing import Any
 from .fhirpath_lite import Path, compile_expression
 
 #: parameter types whose values this server extracts and searches
-EXTRACTED_TYPES = frozenset({"token"})
+EXTRACTED_TYPES = frozenset({"token", "string", "date", "reference", "number", "quantity", "uri", "composite"})
+#: where parameters the R4 definitions give no expression for are indexed from
+#: (``_text``: the narrative, read as text by :func:`.strings.narrative_values`)
+IMPLICIT_EXPRESSIONS = {"_text": "DomainResource.text.div"}
 #: parameters answered from the stored version itself rather than the index
 SPECIAL = frozenset({"_id", "_lastUpdated"})
 
@@ -29,6 +32,7 @@ class SearchParam:
     expression: str | None
     paths: tuple[Path, ...]
     definition: str
+    targets: tuple[str, ...] = ()  # for references: the types it may point at
 
     @property
     def supported(self) -> bool:
@@ -41,17 +45,31 @@ def _definitions() -> list[dict[str, Any]]:
     return json.loads(text)
 
 
+@cache
+def _definitions_by_id() -> dict[str, dict[str, Any]]:
+    return {d["id"]: d for d in _definitions()}
+
+
+def definition_by_id(definition: str) -> dict[str, Any] | None:
+    """The R4 definition with this id or canonical URL (``Observation-code`` or
+    ``http://hl7.org/fhir/SearchParameter/Observation-code``): composites name their
+    components this way."""
+    return _definitions_by_id().get(definition.rsplit("/", 1)[-1])
+
+
 class SearchRegistry:
     """The search parameters of the given resource types."""
 
     def __init__(self, resource_types: frozenset[str] | set[str]) -> None:
+        self.types = frozenset(resource_types)
         self._by_type: dict[str, dict[str, SearchParam]] = {t: {} for t in resource_types}
         for d in _definitions():
             self._add(d)
 
     def _add(self, d: dict[str, Any]) -> None:
         expression = d.get("expression")
-        compiled = compile_expression(expression) if expression else None
+        source = expression or IMPLICIT_EXPRESSIONS.get(d["code"])
+        compiled = compile_expression(source) if source else None
         for base in d["base"]:
             targets = self._by_type if base in ("Resource", "DomainResource") else {base: self._by_type.get(base)}
             for rtype, params in targets.items():
@@ -67,6 +85,7 @@ class SearchRegistry:
                     expression=expression,
                     paths=paths,
                     definition=f"http://hl7.org/fhir/SearchParameter/{d['id']}",
+                    targets=tuple(d.get("target") or ()),
                 )
 
     def get(self, resource_type: str, code: str) -> SearchParam | None:

@@ -30,7 +30,7 @@ def test_telecom_where_and_token_rows() -> None:
         "active": False,
     }
     rows = set(extract_index(registry, patient))
-    assert TokenValue("identifier", "urn:cccd", "001085012345", "CCCD") in rows
+    assert TokenValue("identifier", "urn:cccd", "001085012345", "cccd") in rows
     assert TokenValue("email", "email", "a@b.vn") in rows
     assert not any(r.param == "email" and r.code == "0912" for r in rows)
     assert TokenValue("gender", None, "female") in rows
@@ -42,3 +42,9 @@ def test_parse_token_forms() -> None:
     assert parse_token("identifier", "urn:x|123") == TokenMatch("identifier", "urn:x", "123")
     assert parse_token("identifier", "|123") == TokenMatch("identifier", None, "123")
     assert parse_token("identifier", "urn:x|") == TokenMatch("identifier", "urn:x", None)
+
+
+def test_choice_element_named_without_type() -> None:
+    obs = {"resourceType": "Observation", "effectivePeriod": {"start": "2025"}, "valueString": "x"}
+    assert evaluate(compile_expression("Observation.effective")["Observation"], obs) == [{"start": "2025"}]
+    assert evaluate(compile_expression("Observation.value")["Observation"], obs) == ["x"]
