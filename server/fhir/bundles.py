@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qsl, urlsplit
 
-from ..storage.base import Query, Tx, Version
+from ..storage.base import Tx, Version
 from .dates import instant
 from .intake import resource_issues, status_for
 from .outcome import FhirError, Issue, bad_request, not_found, operation_outcome
@@ -250,11 +250,12 @@ class BundleProcessor:
     async def _get(self, tx: Tx | None, e: Entry) -> dict[str, Any]:
         if e.id is None:
             parsed = self.repo.parse_search(e.type, e.criteria or [], strict=False)
-            page = await (tx.search if tx else self.repo.store.search)(_query(e.type, parsed))
-            resources = [{"fullUrl": f"{v.type}/{v.id}", "resource": body_of(v), "search": {"mode": "match"}} for v in page.versions]
+            result = await self.repo.search(e.type, parsed, {}, tx=tx)
+            resources = [{"fullUrl": f"{v.type}/{v.id}", "resource": body_of(v), "search": {"mode": "match"}} for v in result.matches]
+            resources += [{"fullUrl": f"{v.type}/{v.id}", "resource": body_of(v), "search": {"mode": "include"}} for v in result.included]
             searchset: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "entry": resources}
-            if page.total is not None:
-                searchset["total"] = page.total
+            if result.total is not None:
+                searchset["total"] = result.total
             return {"resource": searchset, "response": {"status": _status(200)}}
         if e.vid is not None:
             version = await self.repo.vread(e.type, e.id, e.vid)
@@ -348,6 +349,3 @@ class BundleProcessor:
             return self._entry_response(await self.repo.update(tx, e.type, e.id, e.resource, if_match=e.if_match))
         return self._entry_response(await self.repo.conditional_update(tx, e.type, e.criteria or [], e.resource, if_match=e.if_match))
 
-
-def _query(type_: str, parsed: Any) -> Query:
-    return Query(type_, parsed.where, limit=parsed.count, total=parsed.total != "none")

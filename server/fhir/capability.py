@@ -7,7 +7,10 @@ from typing import Any
 from .repository import Repository
 
 INTERACTIONS = ["read", "vread", "update", "delete", "history-instance", "history-type", "create", "search-type"]
-SEARCH_RESULT_PARAMS = ["_count", "_total"]
+#: operations per resource type, as the CapabilityStatement names them
+OPERATIONS: dict[str, list[dict[str, str]]] = {
+    "Patient": [{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}],
+}
 
 
 def capability_statement(repo: Repository, base_url: str, software_version: str, store_kind: str) -> dict[str, Any]:
@@ -18,8 +21,9 @@ def capability_statement(repo: Repository, base_url: str, software_version: str,
             for p in sorted(repo.search_params.params(rtype), key=lambda p: p.code)
             if p.supported
         ]
-        resources.append(
-            {
+        refs = [p.code for p in repo.search_params.params(rtype) if p.type == "reference" and p.supported]
+        revs = sorted(f"{src}:{p.code}" for src in repo.types for p in repo.search_params.params(src) if p.type == "reference" and p.supported and rtype in p.targets)
+        entry: dict[str, Any] = {
                 "type": rtype,
                 "interaction": [{"code": c} for c in INTERACTIONS],
                 "versioning": "versioned-update",
@@ -30,9 +34,13 @@ def capability_statement(repo: Repository, base_url: str, software_version: str,
                 "conditionalUpdate": True,
                 "conditionalDelete": "single",
                 "referencePolicy": ["literal"],
+                "searchInclude": ["*", *(f"{rtype}:{r}" for r in sorted(refs))],
+                "searchRevInclude": revs,
                 "searchParam": params,
-            }
-        )
+        }
+        if rtype in OPERATIONS:
+            entry["operation"] = OPERATIONS[rtype]
+        resources.append(entry)
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -47,7 +55,7 @@ def capability_statement(repo: Repository, base_url: str, software_version: str,
             {
                 "mode": "server",
                 "resource": resources,
-                "interaction": [{"code": "transaction"}, {"code": "batch"}, {"code": "history-system"}],
+                "interaction": [{"code": "transaction"}, {"code": "batch"}, {"code": "history-system"}, {"code": "search-system"}],
             }
         ],
     }

@@ -1,50 +1,69 @@
 """Page links of searchset and history Bundles.
 
-The position of a page travels in an opaque ``_cursor`` parameter (base64 of a small
-JSON object: offset and, for history, the snapshot instant), so links stay valid URLs
-that the client follows as they are.
+The position of a page travels in an opaque ``_cursor`` parameter: a small JSON object
+(history: snapshot instant and offset; search: the keyset key after or before which the
+page starts, and a fingerprint of the sort it belongs to), base64-encoded and signed
+with a key of this server process, so a cursor that was not issued here, or was issued
+for another sort, is a clear 400 and never reaches a store.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
+import os
 from typing import Any
 from urllib.parse import urlencode
 
 from .. import jsonio
 from .outcome import bad_request
 
+_KEY = os.urandom(32)
+_SIG = 12  # bytes of HMAC kept
+
 
 def encode_cursor(state: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(jsonio.dumps(state)).decode("ascii").rstrip("=")
+    payload = jsonio.dumps(state)
+    sig = hmac.new(_KEY, payload, hashlib.sha256).digest()[:_SIG]
+    return base64.urlsafe_b64encode(sig + payload).decode("ascii").rstrip("=")
 
 
 def decode_cursor(token: str | None) -> dict[str, Any]:
     if not token:
         return {}
+    invalid = bad_request("_cursor is not a page token issued by this server (or it has expired with a restart)", "_cursor")
     try:
-        state = jsonio.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (ValueError, binascii.Error, RecursionError):
-        raise bad_request("_cursor is not a page token issued by this server", "_cursor") from None
-    if not isinstance(state, dict) or not all(isinstance(v, int) and v >= 0 for v in state.values()):
-        raise bad_request("_cursor is not a page token issued by this server", "_cursor")
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (ValueError, binascii.Error):
+        raise invalid from None
+    sig, payload = raw[:_SIG], raw[_SIG:]
+    if not hmac.compare_digest(sig, hmac.new(_KEY, payload, hashlib.sha256).digest()[:_SIG]):
+        raise invalid
+    state = jsonio.loads(payload)
+    if not isinstance(state, dict):
+        raise invalid
     return state
 
 
+def link(relation: str, url: str, params: list[tuple[str, str]], count: int, state: dict[str, Any] | None) -> dict[str, str]:
+    query = [(k, v) for k, v in params if k not in ("_cursor", "_count")] + [("_count", str(count))]
+    if state:
+        query.append(("_cursor", encode_cursor(state)))
+    return {"relation": relation, "url": f"{url}?{urlencode(query)}"}
+
+
 def page_links(url: str, params: list[tuple[str, str]], state: dict[str, Any], count: int, has_next: bool) -> list[dict[str, str]]:
-    """``self``, ``next`` and ``previous`` links for the page at ``state['offset']``."""
-
-    def link(relation: str, offset: int) -> dict[str, str]:
-        query = [(k, v) for k, v in params if k not in ("_cursor", "_count")] + [("_count", str(count))]
-        if offset or "till" in state:
-            query.append(("_cursor", encode_cursor({**state, "offset": offset})))
-        return {"relation": relation, "url": f"{url}?{urlencode(query)}"}
-
+    """Offset paging (history): ``self``, ``next`` and ``previous`` for the page at ``state['offset']``."""
     offset = state.get("offset", 0)
-    links = [link("self", offset)]
+
+    def at(relation: str, position: int) -> dict[str, str]:
+        return link(relation, url, params, count, {**state, "offset": position} if position or "till" in state else None)
+
+    links = [at("self", offset)]
     if has_next:
-        links.append(link("next", offset + count))
+        links.append(at("next", offset + count))
     if offset > 0:
-        links.append(link("previous", max(0, offset - count)))
+        links.append(at("previous", max(0, offset - count)))
     return links

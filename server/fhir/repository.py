@@ -21,8 +21,10 @@ from ..storage.base import HistoryQuery, Page, Query, Store, Tx, Version, Versio
 from .outcome import FhirError, Issue, bad_request, gone, not_found, precondition_failed
 from .resource import body_of, content_equal, stamp
 from .resource_types import RESOURCE_TYPES
+from .search.deferred import resolve
+from .search.execute import SearchResult, run_search
 from .search.extract import extract_index
-from .search.parse import ParsedSearch, parse_search
+from .search.parse import ParsedSearch, SearchParser
 from .search.registry import SearchRegistry
 
 
@@ -49,6 +51,7 @@ class Repository:
         self.settings = settings
         self.types = types
         self.search_params = SearchRegistry(types)
+        self.parser = SearchParser(self.search_params, default_count=settings.default_count, max_count=settings.max_count)
 
     # ------------------------------------------------------------------ helpers
 
@@ -57,8 +60,7 @@ class Repository:
             raise FhirError.of(404, "not-supported", f"Resource type '{type_}' is not supported by this server")
 
     def parse_search(self, type_: str, params: list[tuple[str, str]], *, strict: bool) -> ParsedSearch:
-        s = self.settings
-        return parse_search(self.search_params, type_, params, strict=strict, default_count=s.default_count, max_count=s.max_count)
+        return self.parser.parse((type_,), params, strict=strict)
 
     async def _matches(self, tx: Tx, type_: str, criteria: str | list[tuple[str, str]]) -> list[Version]:
         """Up to two current resources matching a condition (all parameters must be understood)."""
@@ -71,10 +73,12 @@ class Repository:
         if not params:
             raise bad_request(f"A conditional {type_} interaction needs search criteria")
         parsed = self.parse_search(type_, params, strict=True)
-        page = await tx.search(Query(type_, parsed.where, limit=2))
+        where = await resolve(parsed.where, tx.search, self.search_params)
+        page = await tx.search(Query(type_, where, limit=2))
         return page.versions
 
-    def _write(self, type_: str, id_: str, resource: dict[str, Any], previous: Version | None, method: str) -> tuple[Write, dict[str, Any]]:
+    def prepare(self, type_: str, id_: str, resource: dict[str, Any], previous: Version | None = None, method: str = "POST") -> tuple[Write, dict[str, Any]]:
+        """The write that makes ``resource`` the next version: stamped, serialised, indexed."""
         vid = previous.vid + 1 if previous else 1
         ts = now_us()
         if previous is not None and ts <= previous.ts:
@@ -129,13 +133,10 @@ class Repository:
             raise gone(f"Version {vid} of {type_}/{id_} is a deletion")
         return version
 
-    async def search(self, type_: str | None, parsed: ParsedSearch, offset: int) -> tuple[Page, bool]:
-        """One page of matches and whether another page follows (one extra row is read to know)."""
-        want_total = parsed.total != "none"
-        page = await self.store.search(Query(type_, parsed.where, offset=offset, limit=parsed.count + 1, total=want_total))
-        has_next = len(page.versions) > parsed.count
-        del page.versions[parsed.count :]
-        return page, has_next
+    async def search(self, type_: str | None, parsed: ParsedSearch, state: dict[str, Any], *, types: tuple[str, ...] | None = None, tx: Tx | None = None) -> SearchResult:
+        """One page of a search (``types`` for a search across types); inside ``tx`` when given."""
+        search = tx.search if tx is not None else self.store.search
+        return await run_search(search, self.search_params, type_, parsed, state, types=types)
 
     async def history(self, query: HistoryQuery) -> Page:
         return await self.store.history(query, total=True)
@@ -151,7 +152,7 @@ class Repository:
             if found:
                 return Result(found[0], body_of(found[0]), 200, [Issue("duplicate", f"{type_}/{found[0].id} already matches '{if_none_exist}'; nothing created", severity="information")])
         new_id = id_ or str(uuid.uuid4())
-        write, stored = self._write(type_, new_id, resource, None, "POST")
+        write, stored = self.prepare(type_, new_id, resource, None, "POST")
         await tx.write(write)
         return Result(write.version, stored, 201)
 
@@ -163,7 +164,7 @@ class Repository:
             raise precondition_failed(f"If-Match version {if_match} of {type_}/{id_} does not match: {found}")
         if previous is not None and not previous.deleted and content_equal(body_of(previous), resource):
             return Result(previous, body_of(previous), 200, [Issue("informational", "No change: the content equals the current version, no new version was made", severity="information")])
-        write, stored = self._write(type_, id_, resource, previous, "PUT")
+        write, stored = self.prepare(type_, id_, resource, previous, "PUT")
         try:
             await tx.write(write)
         except VersionConflict as exc:

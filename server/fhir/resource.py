@@ -56,3 +56,16 @@ def parse_etag(value: str) -> int | None:
         v = v[2:]
     v = v.strip('"')
     return int(v) if v.isdigit() else None
+
+
+def reference_target(node: Any) -> tuple[str, str] | None:
+    """``(type, id)`` a Reference's ``reference`` points at (relative or absolute, history dropped)."""
+    ref = node.get("reference") if isinstance(node, dict) else None
+    if not isinstance(ref, str) or ref.startswith(("#", "urn:")) or "?" in ref:
+        return None
+    parts = ref.split("/")
+    if "_history" in parts:
+        parts = parts[: parts.index("_history")]
+    if len(parts) < 2 or not parts[-2] or not parts[-1]:
+        return None
+    return parts[-2], parts[-1]

@@ -38,7 +38,7 @@ def check_accept(request: Request) -> None:
 def check_content_type(request: Request) -> None:
     """Raise 415 unless the body is declared as JSON (a missing Content-Type is read as JSON)."""
     ctype = request.headers.get("content-type")
-    if ctype and _media_types(ctype)[0] not in _JSON_FORMATS:
+    if ctype and (_media_types(ctype) or [""])[0] not in _JSON_FORMATS:
         raise FhirError.of(415, "not-supported", f"Content-Type '{ctype}' is not supported; send application/fhir+json")
 
 

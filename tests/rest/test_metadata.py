@@ -19,5 +19,7 @@ async def test_capability_statement(client) -> None:
     patient = next(r for r in rest["resource"] if r["type"] == "Patient")
     params = {p["name"] for p in patient["searchParam"]}
     assert {"identifier", "_id", "_lastUpdated", "gender"} <= params
-    assert "name" not in params  # string search is not implemented yet, so it is not claimed
-    assert {i["code"] for i in rest["interaction"]} == {"transaction", "batch", "history-system"}
+    assert "deceased" not in params  # its expression is not indexed, so it is not claimed
+    assert {i["code"] for i in rest["interaction"]} == {"transaction", "batch", "history-system", "search-system"}
+    assert patient["operation"][0]["name"] == "everything"
+    assert "Observation:subject" in patient["searchRevInclude"]

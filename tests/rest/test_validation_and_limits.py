@@ -60,6 +60,7 @@ async def test_content_negotiation(client) -> None:
     assert (await client.get(f"Patient/{pid}", headers={"Accept": "text/html, */*;q=0.1"})).status_code == 200
     r = await client.post("Patient", content=b"<Patient/>", headers={"Content-Type": "application/fhir+xml"})
     assert r.status_code == 415
+    assert (await client.post("Patient", content=b"{}", headers={"Content-Type": ","})).status_code == 415
     pretty = await client.get(f"Patient/{pid}", params={"_pretty": "true"})
     assert b"\n  " in pretty.content
 

@@ -54,8 +54,7 @@ async def _history(request: Request, type_: str | None, id_: str | None) -> Resp
     q = dict(params)
     count = repo.settings.default_count
     if "_count" in q:
-        parsed = repo.parse_search(type_ or "Patient", [("_count", q["_count"])], strict=True)
-        count = parsed.count
+        count = repo.parser.parse_count(q["_count"])
     state = decode_cursor(q.get("_cursor"))
     till = state.get("till", now_us())
     offset = state.get("offset", 0)

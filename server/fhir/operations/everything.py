@@ -1,0 +1,101 @@
+"""``Patient/{id}/$everything``: the referral doctor's view of one patient.
+
+The Patient, every resource of the Patient compartment (R4's compartment definition: for
+each type, the reference parameters that tie it to a patient), and the resources those
+refer to (practitioners, organisations, locations…), one store query per page. Supports
+``_since``, ``_type`` and ``_count``; pages with the usual keyset links.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from ...storage.base import Query, Version
+from ...storage.index import All, AnyOf, Cond, IdIn, LastUpdated, Term, TypeIs, ValueMatch
+from ..dates import DateFormatError, parse_range
+from ..outcome import bad_request
+from ..repository import Repository
+from ..resource import body_of, reference_target
+from ..search.execute import SearchResult, run_search
+from ..search.parse import ParsedSearch, split_commas
+
+
+@cache
+def compartment() -> dict[str, tuple[str, ...]]:
+    """Resource type → the parameters linking it to a Patient (empty types left out)."""
+    text = resources.files("server.fhir").joinpath("data/compartment-patient.json").read_text("utf-8")
+    return {r["code"]: tuple(r["param"]) for r in json.loads(text)["resource"] if r.get("param")}
+
+
+def compartment_term(repo: Repository, patient_id: str, types: tuple[str, ...]) -> Term:
+    """The Patient itself, or a resource of ``types`` whose compartment parameters point at it."""
+    by_param: dict[str, list[str]] = defaultdict(list)
+    for rtype, params in compartment().items():
+        if rtype in types:
+            for p in params:
+                if repo.search_params.get(rtype, p) is not None:
+                    by_param[p].append(rtype)
+    target = (Cond("target", "eq", f"Patient/{patient_id}"),)
+    terms: list[Term] = [All((TypeIs(tuple(sorted(ts))), ValueMatch(p, "reference", target))) for p, ts in sorted(by_param.items())]
+    if "Patient" in types:
+        terms.insert(0, All((TypeIs(("Patient",)), IdIn((patient_id,)))))
+    return AnyOf(tuple(terms))
+
+
+def parse_options(repo: Repository, params: list[tuple[str, str]]) -> tuple[tuple[str, ...], Term | None, int]:
+    q = dict(params)
+    types = tuple(sorted(repo.types))
+    if "_type" in q:
+        wanted = tuple(t.strip() for t in split_commas(q["_type"]) if t.strip())
+        unknown = [t for t in wanted if t not in repo.types]
+        if unknown:
+            raise bad_request(f"_type names types this server does not store: {', '.join(unknown)}", "_type")
+        types = wanted
+    since: Term | None = None
+    if "_since" in q:
+        try:
+            since = LastUpdated("ge", parse_range(q["_since"])[0])
+        except DateFormatError as exc:
+            raise bad_request(f"Invalid _since: {exc}", "_since") from None
+    count = repo.parser.parse_count(q["_count"]) if "_count" in q else repo.settings.default_count
+    return types, since, count
+
+
+async def everything(repo: Repository, patient_id: str, params: list[tuple[str, str]], state: dict[str, Any]) -> SearchResult:
+    await repo.read("Patient", patient_id)  # 404 / 410 as for a read
+    types, since, count = parse_options(repo, params)
+    where = compartment_term(repo, patient_id, types)
+    if since is not None:
+        where = All((where, since))
+    parsed = ParsedSearch(None, count, "accurate")
+    result = await run_search(repo.store.search, repo.search_params, None, parsed, state, extra=where)
+    result.included = await _referenced(repo, result.matches, types)
+    return result
+
+
+async def _referenced(repo: Repository, matches: list[Version], types: tuple[str, ...]) -> list[Version]:
+    """Resources the page refers to that are not on it (one hop), of the requested types."""
+    have = {(v.type, v.id) for v in matches}
+    wanted: dict[str, set[str]] = defaultdict(set)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            target = reference_target(node)
+            if target and target[0] in types and target[0] in repo.types and target not in have:
+                wanted[target[0]].add(target[1])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for v in matches:
+        walk(body_of(v))
+    found: list[Version] = []
+    for rtype, ids in sorted(wanted.items()):
+        found += (await repo.store.search(Query(rtype, IdIn(tuple(sorted(ids))), limit=len(ids)))).versions
+    return found
