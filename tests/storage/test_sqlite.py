@@ -214,3 +214,13 @@ async def test_bulk_load_restores_durable_writes_afterwards(tmp_path: Path) -> N
         assert await found(store, "Patient") == ["Patient/p0", "Patient/p1", "Patient/p2"]
     finally:
         await store.close()
+
+
+async def test_in_an_and_the_selective_term_drives_and_the_others_are_probed(planned: SqliteStore) -> None:
+    both = All((TokenMatch("code", ANY, "29463-7"), ValueMatch("subject", "reference", (Cond("target", "eq", "Patient/p1"),))))
+    plan = planned.explain(Query("Observation", both, limit=21))
+    driver = plan.index("LIST SUBQUERY 2")
+    assert plan[driver + 1].startswith("SEARCH idx_reference USING COVERING INDEX idx_reference_target"), plan
+    probe = plan.index("CORRELATED SCALAR SUBQUERY 1")  # the code is checked per candidate, not listed
+    assert plan[probe + 1].startswith("SEARCH idx_token USING COVERING INDEX"), plan
+    _no_scan(plan)

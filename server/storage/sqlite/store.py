@@ -265,6 +265,24 @@ def prefix_upper(prefix: str) -> str | None:
     return None
 
 
+def _selectivity_rank(term: TokenMatch | ValueMatch) -> int:
+    """A guess at how few resources a term matches (lower: fewer), to pick the driver of an AND."""
+    if isinstance(term, TokenMatch):
+        if term.code is None:
+            return 6
+        return 1 if term.param.endswith("identifier") else 3
+    ops = {c.op for c in term.conds}
+    if term.kind == "reference" and ops & {"eq", "in"}:
+        return 0
+    if term.kind == "token" and "eq" in ops:
+        return 2
+    if term.kind == "string" and ops & {"eq", "prefix"}:
+        return 2
+    if ops & {"eq", "in"}:
+        return 4
+    return 5
+
+
 class _Sql:
     """Compiles a :class:`Term` to a WHERE fragment over ``resources r`` plus its parameters."""
 
@@ -379,9 +397,27 @@ class _Sql:
         return f"r.ts {_COMPARE[term.op]} ?"
 
     def _all(self, term: All) -> str:
+        """One index term drives (``pk IN``); the other index terms are probed per candidate
+        (``EXISTS`` on the table's ``pk`` index), so an unselective term such as a common
+        code is never materialised in full next to a selective one such as a subject."""
         if not term.terms:
             return "1"
-        return "(" + " AND ".join(self.compile(t) for t in term.terms) + ")"
+        index_terms = [t for t in term.terms if isinstance(t, (TokenMatch, ValueMatch))]
+        has_ids = any(isinstance(t, IdIn) for t in term.terms)
+        driver = None if has_ids or not index_terms else min(index_terms, key=_selectivity_rank)
+        parts = []
+        for t in term.terms:
+            if isinstance(t, (TokenMatch, ValueMatch)) and t is not driver:
+                parts.append(self._exists(t))
+            else:
+                parts.append(self.compile(t))
+        return "(" + " AND ".join(parts) + ")"
+
+    def _exists(self, term: TokenMatch | ValueMatch) -> str:
+        select = self._subselect(term)
+        assert select is not None and select.startswith("SELECT pk FROM ")
+        table, _, conditions = select[len("SELECT pk FROM ") :].partition(" WHERE ")
+        return f"EXISTS (SELECT 1 FROM {table} WHERE pk = r.pk AND {conditions})"
 
     def _any_of(self, term: AnyOf) -> str:
         if not term.terms:
