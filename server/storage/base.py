@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Iterable, Literal, TypeVar
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Literal, TypeVar
 
 from .index import IndexValue, Term
 
@@ -161,6 +162,12 @@ class Store(ABC):
         conflict), so it must do nothing outside the given :class:`Tx`. Any exception it
         raises rolls everything back and propagates.
         """
+
+    @asynccontextmanager
+    async def bulk(self) -> AsyncIterator[None]:
+        """A bulk session (seeding, imports): inside it a store may defer index maintenance
+        until the session ends, so searches may be slow until then. The default does nothing."""
+        yield
 
     async def bulk_load(self, writes: Iterable[Write]) -> None:
         """Store new resources (seeding, benchmarks) in one atomic unit.

@@ -206,3 +206,20 @@ async def test_everything(people) -> None:
         seen += [e["resource"]["id"] for e in paged["entry"] if e["search"]["mode"] == "match"]
     assert sorted(seen) == sorted(match) and len(seen) == len(set(seen))
     assert (await people.get("Patient/nobody/$everything")).status_code == 404
+
+
+async def test_meta_parameters_narrative_and_of_type(client) -> None:
+    tagged = patient("001085000501") | {
+        "id": "meta1",
+        "meta": {"tag": [{"system": "urn:tags", "code": "referral"}], "profile": ["https://lienthong.dev/fhir/StructureDefinition/vn-patient"], "security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R"}]},
+        "text": {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">Bệnh nhân <b>chuyển tuyến</b> từ Huế</div>'},
+    }
+    tagged["identifier"].append({"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]}, "system": "urn:bv", "value": "BN-7"})
+    await put(client, tagged)
+    await put(client, patient("001085000502") | {"id": "plain"})
+    assert await ids(client, "Patient", _tag="urn:tags|referral") == ["meta1"]
+    assert await ids(client, "Patient", _profile="https://lienthong.dev/fhir/StructureDefinition/vn-patient") == ["meta1"]
+    assert await ids(client, "Patient", _security="R") == ["meta1"]
+    assert await ids(client, "Patient", _text="chuyen tuyen") == ["meta1"]
+    assert await ids(client, "Patient", **{"identifier:of-type": "http://terminology.hl7.org/CodeSystem/v2-0203|MR|BN-7"}) == ["meta1"]
+    assert await ids(client, "Patient", **{"_tag:missing": "true"}) == ["plain"]

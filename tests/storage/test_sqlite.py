@@ -224,3 +224,20 @@ async def test_in_an_and_the_selective_term_drives_and_the_others_are_probed(pla
     probe = plan.index("CORRELATED SCALAR SUBQUERY 1")  # the code is checked per candidate, not listed
     assert plan[probe + 1].startswith("SEARCH idx_token USING COVERING INDEX"), plan
     _no_scan(plan)
+
+
+async def test_a_bulk_session_defers_index_building_and_restores_every_index(tmp_path: Path) -> None:
+    store = SqliteStore(str(tmp_path / "bulk.db"))
+    await store.open()
+
+    def indexes() -> set[str]:
+        return {row[0] for row in store._reader.execute("SELECT name FROM sqlite_schema WHERE type = 'index'")}
+
+    before = indexes()
+    async with store.bulk():
+        assert "idx_token_code" not in indexes() and "history_ts" not in indexes()
+        await store.bulk_load([Write(version("Patient", "p1", 1, 10), (tok("identifier", "1", "urn:x"),))])
+    assert indexes() == before
+    assert await found(store, "Patient", TokenMatch("identifier", "urn:x", "1")) == ["Patient/p1"]
+    assert "SEARCH idx_token USING COVERING INDEX idx_token_code" in " ".join(store.explain(Query("Patient", TokenMatch("identifier", "urn:x", "1"))))
+    await store.close()

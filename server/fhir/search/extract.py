@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Iterable
 
-from ...storage.index import IndexValue
+from ...storage.index import IndexValue, TokenValue
 from .composites import composite_values
 from .dates import date_values
 from .fhirpath_lite import evaluate
@@ -35,8 +35,17 @@ DEFINITION_EXTRACTORS: dict[str, Callable[[SearchParam, Any], Iterable[IndexValu
 }
 
 #: parameters extracted differently from the other parameters of their type
+def _deceased(param: str, node: Any) -> Iterable[IndexValue]:
+    """``deceased``: true for ``deceasedBoolean: true`` or any ``deceasedDateTime``."""
+    if isinstance(node, bool):
+        yield TokenValue(param, None, "true" if node else "false")
+    elif isinstance(node, str):
+        yield TokenValue(param, None, "true")
+
+
 PARAM_EXTRACTORS: dict[str, Extractor] = {
     "_text": narrative_values,  # the XHTML narrative, read as text
+    "deceased": _deceased,
 }
 
 

@@ -22,6 +22,7 @@ _WHERE_EQ = re.compile(r"^where\((\w+)\s*=\s*'([^']*)'\)$")
 _WHERE_RESOLVE = re.compile(r"^where\(resolve\(\) is (\w+)\)$")
 _AS_CALL = re.compile(r"^as\((\w+)\)$")
 _PAREN_AS = re.compile(r"^\((.+) as (\w+)\)$")
+_PAREN_AS_TAIL = re.compile(r"^(\(.+ as \w+\))((?:\.[A-Za-z][A-Za-z0-9]*)+)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,12 @@ def _split_top(text: str, sep: str) -> list[str]:
 
 def _compile_branch(branch: str) -> Path | None:
     branch = branch.strip()
+    tail = _PAREN_AS_TAIL.match(branch)
+    if tail is not None:  # (Observation.value as CodeableConcept).text
+        head = _compile_branch(tail.group(1))
+        if head is None:
+            return None
+        return Path(head.resource_type, head.steps + tuple(("field", f) for f in tail.group(2).split(".")[1:]))
     m = _PAREN_AS.match(branch)
     as_type: str | None = None
     if m:

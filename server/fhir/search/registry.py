@@ -20,6 +20,9 @@ EXTRACTED_TYPES = frozenset({"token", "string", "date", "reference", "number", "
 #: where parameters the R4 definitions give no expression for are indexed from
 #: (``_text``: the narrative, read as text by :func:`.strings.narrative_values`)
 IMPLICIT_EXPRESSIONS = {"_text": "DomainResource.text.div"}
+#: definitions (by id) whose R4 expression is outside the supported subset, indexed from a
+#: simpler path with a dedicated extractor (see ``extract.PARAM_EXTRACTORS``)
+EXPRESSION_OVERRIDES = {"Patient-deceased": "Patient.deceased"}
 #: parameters answered from the stored version itself rather than the index
 SPECIAL = frozenset({"_id", "_lastUpdated"})
 
@@ -68,7 +71,7 @@ class SearchRegistry:
 
     def _add(self, d: dict[str, Any]) -> None:
         expression = d.get("expression")
-        source = expression or IMPLICIT_EXPRESSIONS.get(d["code"])
+        source = EXPRESSION_OVERRIDES.get(d.get("id", "")) or expression or IMPLICIT_EXPRESSIONS.get(d["code"])
         compiled = compile_expression(source) if source else None
         for base in d["base"]:
             targets = self._by_type if base in ("Resource", "DomainResource") else {base: self._by_type.get(base)}

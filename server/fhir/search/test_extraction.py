@@ -48,3 +48,13 @@ def test_choice_element_named_without_type() -> None:
     obs = {"resourceType": "Observation", "effectivePeriod": {"start": "2025"}, "valueString": "x"}
     assert evaluate(compile_expression("Observation.effective")["Observation"], obs) == [{"start": "2025"}]
     assert evaluate(compile_expression("Observation.value")["Observation"], obs) == ["x"]
+
+
+def test_value_string_and_deceased() -> None:
+    registry = SearchRegistry({"Patient", "Observation"})
+    obs = {"resourceType": "Observation", "valueCodeableConcept": {"text": "Dương tính"}}
+    assert [r.norm for r in extract_index(registry, obs) if r.param == "value-string"] == ["duong tinh"]
+    dead = {"resourceType": "Patient", "deceasedDateTime": "2025-01-01"}
+    assert TokenValue("deceased", None, "true") in extract_index(registry, dead)
+    alive = {"resourceType": "Patient", "deceasedBoolean": False}
+    assert TokenValue("deceased", None, "false") in extract_index(registry, alive)

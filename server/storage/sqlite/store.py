@@ -805,6 +805,29 @@ class SqliteStore(Store):
         async with self._write_tx() as conn:
             return await work(_SqliteTx(conn))
 
+    @asynccontextmanager
+    async def bulk(self) -> AsyncIterator[None]:
+        """Drop the secondary indexes of the index tables and of history, and build them again
+        at the end: building an index from the loaded rows once is about twice as fast as
+        keeping it up to date row by row. Uniqueness checks (``resources``) stay in force."""
+        async with self._lock:
+            deferred = [
+                (name, sql)
+                for name, sql in self._writer.execute(
+                    "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL "
+                    "AND (tbl_name LIKE 'idx\\_%' ESCAPE '\\' OR tbl_name = 'history')"
+                )
+            ]
+            for name, _ in deferred:
+                self._writer.execute(f"DROP INDEX {name}")
+        try:
+            yield
+        finally:
+            async with self._lock:
+                for _, sql in deferred:
+                    self._writer.execute(sql)
+                self._writer.execute("PRAGMA optimize")
+
     async def bulk_load(self, writes: Iterable[Write]) -> None:
         """New resources in one transaction, each table filled by one ``executemany``.
 
