@@ -52,20 +52,12 @@ PARAM_EXTRACTORS: dict[str, Extractor] = {
 def extract_index(registry: SearchRegistry, resource: dict[str, Any]) -> tuple[IndexValue, ...]:
     rows: dict[IndexValue, None] = {}  # ordered set: one row per distinct value
     present = _present(resource)
-    for fields, param, extract in _plan(registry, resource["resourceType"]):
+    for fields, paths, extract, first in _plan(registry, resource["resourceType"]):
         if fields is not None and fields.isdisjoint(present):
             continue  # none of the elements the parameter reads is present: skip evaluating
-        nodes = evaluate(param.paths, resource)
-        if not nodes:
-            continue
-        if param.type in DEFINITION_EXTRACTORS:
-            for node in nodes:
-                for row in extract(param, node):
-                    rows[row] = None
-        else:
-            for node in nodes:
-                for row in extract(param.code, node):
-                    rows[row] = None
+        for node in evaluate(paths, resource):
+            for row in extract(first, node):
+                rows[row] = None
     return tuple(rows)
 
 
@@ -83,7 +75,10 @@ def _present(resource: dict[str, Any]) -> set[str]:
     return present
 
 
-_Plan = tuple[tuple[frozenset[str] | None, SearchParam, Callable[[Any, Any], Iterable[IndexValue]]], ...]
+#: per indexed parameter: the top-level elements its paths start from (``None``: any), its
+#: paths, its extractor and the extractor's first argument (the code, or the whole
+#: definition for composites)
+_Plan = tuple[tuple[frozenset[str] | None, tuple[Any, ...], Callable[[Any, Any], Iterable[IndexValue]], Any], ...]
 _plans: dict[tuple[int, str], tuple[SearchRegistry, _Plan]] = {}
 
 
@@ -103,8 +98,10 @@ def _plan(registry: SearchRegistry, resource_type: str) -> _Plan:
                 fields = None
                 break
             fields.add(path.steps[0][1])
-        extract = DEFINITION_EXTRACTORS.get(param.type) or PARAM_EXTRACTORS.get(param.code) or EXTRACTORS[param.type]
-        plan.append((frozenset(fields) if fields is not None else None, param, extract))
+        by_definition = DEFINITION_EXTRACTORS.get(param.type)
+        extract = by_definition or PARAM_EXTRACTORS.get(param.code) or EXTRACTORS[param.type]
+        first = param if by_definition else param.code
+        plan.append((frozenset(fields) if fields is not None else None, param.paths, extract, first))
     result: _Plan = tuple(plan)  # type: ignore[assignment]
     _plans[key] = (registry, result)
     return result

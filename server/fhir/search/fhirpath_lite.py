@@ -101,15 +101,6 @@ def compile_expression(expression: str) -> dict[str, list[Path]] | None:
     return out
 
 
-def _children(node: Any, name: str) -> Iterator[Any]:
-    if isinstance(node, dict) and name in node:
-        value = node[name]
-        if isinstance(value, list):
-            yield from (v for v in value if v is not None)
-        elif value is not None:
-            yield value
-
-
 def _choice_children(node: Any, name: str) -> Iterator[Any]:
     """A choice element named without its type (``effective``) selects whichever typed
     form is present (``effectiveDateTime``, ``effectivePeriod``…)."""
@@ -162,13 +153,25 @@ def _mark_choices(path: Path) -> Path:
 
 
 def evaluate(paths: Iterable[Path], resource: dict[str, Any]) -> list[Any]:
-    """Every JSON node the paths select in ``resource``."""
+    """Every JSON node the paths select in ``resource``.
+
+    Written as plain loops: it runs for every indexed parameter of every write."""
     found: list[Any] = []
     for path in paths:
         nodes: list[Any] = [resource]
         for kind, arg in path.steps:
             if kind == "field":
-                nodes = [c for n in nodes for c in _children(n, arg)]
+                selected: list[Any] = []
+                for n in nodes:
+                    if type(n) is dict:
+                        value = n.get(arg)
+                        if value is None:
+                            continue
+                        if type(value) is list:
+                            selected.extend([v for v in value if v is not None])
+                        else:
+                            selected.append(value)
+                nodes = selected
             elif kind == "choice":
                 nodes = [c for n in nodes for c in _choice_children(n, arg)]
             elif kind == "where-eq":
