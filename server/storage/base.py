@@ -115,6 +115,19 @@ class Page:
     keys: list[tuple[Any, ...]] = field(default_factory=list)
 
 
+def check_key(key: Any, width: int) -> list[Any]:
+    """A key from :attr:`Page.keys` (possibly after a JSON round trip), checked for shape:
+    ``width`` values, each text, a number or ``None``; ``ValueError`` otherwise."""
+    if not isinstance(key, (tuple, list)) or len(key) != width:
+        raise ValueError(f"search key {key!r} does not belong to this sort (expected {width} values)")
+    for value in key:
+        if value is not None and not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise ValueError(f"search key {key!r} holds a value that is not text or a number")
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise ValueError(f"search key {key!r} holds a number out of range")
+    return list(key)
+
+
 class VersionConflict(Exception):
     """The current version is not the one the write expected."""
 

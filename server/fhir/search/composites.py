@@ -32,30 +32,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from ...storage.index import AnyOf, IndexValue, ReferenceValue, Term, TokenValue
 from ..outcome import bad_request
-from .dates import date_term, date_values
+from .dates import date_term
 from .fhirpath_lite import Path, compile_expression, evaluate
-from .numbers import number_term, number_values, quantity_term, quantity_values
-from .references import normalize, reference_term, reference_values
+from .numbers import number_term, quantity_term
+from .references import normalize, reference_term
 from .registry import SearchParam, _definitions, definition_by_id
-from .strings import string_term, string_values
-from .tokens import token_term, token_values
-from .uris import uri_term, uri_values
+from .strings import string_term
+from .tokens import token_term
+from .uris import uri_term
+
+from .values import EXTRACTORS
 
 _ROOT = "Composite"
 
-_EXTRACTORS: dict[str, Callable[[str, Any], Any]] = {
-    "token": token_values,
-    "string": string_values,
-    "date": date_values,
-    "reference": reference_values,
-    "number": number_values,
-    "quantity": quantity_values,
-    "uri": uri_values,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +91,7 @@ def composite_spec(definition: str) -> CompositeSpec | None:
     parts = []
     for component in components:
         cdef = definition_by_id(component.get("definition", ""))
-        if cdef is None or cdef.get("type") not in _EXTRACTORS:
+        if cdef is None or cdef.get("type") not in EXTRACTORS:
             return None
         paths = _relative_paths(_component_expression(d.get("expression") or "", component, cdef))
         if not paths:
@@ -133,7 +126,7 @@ def _spec_of(param: SearchParam | str, resource_type: str | None) -> CompositeSp
 def _first_keys(spec: CompositeSpec, node: Any) -> list[str]:
     keys: list[str] = []
     for value in evaluate(spec.first_paths, node):
-        for row in _EXTRACTORS[spec.first_kind]("", value):
+        for row in EXTRACTORS[spec.first_kind]("", value):
             if isinstance(row, TokenValue):
                 if row.param == "" and row.code:
                     keys.append(row.code)
@@ -159,7 +152,7 @@ def composite_values(param: SearchParam, node: Any) -> Iterator[IndexValue]:
     keys = _first_keys(spec, node)
     if not keys:
         return
-    extractor = _EXTRACTORS[spec.second_kind]
+    extractor = EXTRACTORS[spec.second_kind]
     for value in values:
         for row in extractor("", value):
             if row.param != "":  # :identifier / :of-type side rows

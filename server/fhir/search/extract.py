@@ -7,34 +7,16 @@ from typing import Any, Callable, Iterable
 
 from ...storage.index import IndexValue, TokenValue
 from .composites import composite_values
-from .dates import date_values
 from .fhirpath_lite import evaluate
-from .numbers import number_values, quantity_values
-from .references import reference_values
 from .registry import SearchParam, SearchRegistry
-from .strings import narrative_values, string_values
-from .tokens import token_values
-from .uris import uri_values
-
-Extractor = Callable[[str, Any], Iterable[IndexValue]]
-
-#: one extractor per search-parameter type: adding a type is a line here
-EXTRACTORS: dict[str, Extractor] = {
-    "token": token_values,
-    "string": string_values,
-    "date": date_values,
-    "reference": reference_values,
-    "number": number_values,
-    "quantity": quantity_values,
-    "uri": uri_values,
-}
+from .strings import narrative_values
+from .values import EXTRACTORS, Extractor
 
 #: types whose extraction needs the whole definition (a composite's components), not just the code
 DEFINITION_EXTRACTORS: dict[str, Callable[[SearchParam, Any], Iterable[IndexValue]]] = {
     "composite": composite_values,
 }
 
-#: parameters extracted differently from the other parameters of their type
 def _deceased(param: str, node: Any) -> Iterable[IndexValue]:
     """``deceased``: true for ``deceasedBoolean: true`` or any ``deceasedDateTime``."""
     if isinstance(node, bool):
@@ -43,6 +25,7 @@ def _deceased(param: str, node: Any) -> Iterable[IndexValue]:
         yield TokenValue(param, None, "true")
 
 
+#: parameters extracted differently from the other parameters of their type
 PARAM_EXTRACTORS: dict[str, Extractor] = {
     "_text": narrative_values,  # the XHTML narrative, read as text
     "deceased": _deceased,

@@ -33,7 +33,7 @@ from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError,
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from ..base import HistoryQuery, Page, Query, SortKey, Store, StoreConfigError, Tx, Version, VersionConflict, Write
+from ..base import HistoryQuery, Page, Query, SortKey, Store, StoreConfigError, Tx, Version, VersionConflict, Write, check_key
 from ..index import (
     ANY,
     SORT_COLUMN,
@@ -395,7 +395,7 @@ class _Order:
 
     def keyset(self, key: Sequence[Any], after: bool) -> dict[str, Any]:
         """Documents strictly after (or before) ``key`` in this order (``seq`` ends the key)."""
-        values = _check_key(key, self.width)[: len(self.columns)]
+        values = check_key(key, self.width)[: len(self.columns)]
         branches: list[dict[str, Any]] = []
         for n, ((field, desc, nullable, _), value) in enumerate(zip(self.columns, values)):
             if value is None and not nullable:
@@ -410,18 +410,6 @@ class _Order:
                 parts.append({"$or": [step, {field: None}]} if after and nullable else step)
             branches.append({"$and": parts})
         return {"$or": branches} if branches else _NOTHING
-
-
-def _check_key(key: Sequence[Any], width: int) -> list[Any]:
-    """A key from :attr:`Page.keys` (possibly after a JSON round trip), checked for shape."""
-    if not isinstance(key, (tuple, list)) or len(key) != width:
-        raise ValueError(f"search key {key!r} does not belong to this sort (expected {width} values)")
-    for value in key:
-        if value is not None and not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            raise ValueError(f"search key {key!r} holds a value that is not text or a number")
-        if isinstance(value, int) and not -(2**63) <= value < 2**63:
-            raise ValueError(f"search key {key!r} holds a number out of range")
-    return list(key)
 
 
 def _history_filter(query: HistoryQuery) -> dict[str, Any]:

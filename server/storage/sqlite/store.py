@@ -37,7 +37,7 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence, TypeVar
 
-from ..base import HistoryQuery, Page, Query, SortKey, Store, Tx, Version, VersionConflict, Write
+from ..base import HistoryQuery, Page, Query, SortKey, Store, Tx, Version, VersionConflict, Write, check_key
 from ..index import (
     ANY,
     KIND_COLUMNS,
@@ -489,7 +489,7 @@ class _Order:
 
     def keyset(self, key: Sequence[Any], after: bool) -> tuple[str, list[Any]]:
         """Rows strictly after (or before) ``key`` in this order; ``pk`` is unique, so it ends the key."""
-        values = _check_key(key, self.width)[: len(self.columns)]
+        values = check_key(key, self.width)[: len(self.columns)]
         branches: list[str] = []
         params: list[Any] = []
         for n, ((expr, desc, nullable), value) in enumerate(zip(self.columns, values)):
@@ -513,18 +513,6 @@ class _Order:
                     step = f"({step} OR {expr} IS NULL)"
             branches.append("(" + " AND ".join(equal + [step]) + ")")
         return ("(" + " OR ".join(branches) + ")" if branches else "0"), params
-
-
-def _check_key(key: Sequence[Any], width: int) -> list[Any]:
-    """A key from :attr:`Page.keys` (possibly after a JSON round trip), checked for shape."""
-    if not isinstance(key, (tuple, list)) or len(key) != width:
-        raise ValueError(f"search key {key!r} does not belong to this sort (expected {width} values)")
-    for value in key:
-        if value is not None and not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            raise ValueError(f"search key {key!r} holds a value that is not text or a number")
-        if isinstance(value, int) and not -(2**63) <= value < 2**63:
-            raise ValueError(f"search key {key!r} holds a number out of range")
-    return list(key)
 
 
 def _select(query: Query) -> tuple[str, list[Any], _Order]:
