@@ -35,7 +35,7 @@ def capability_statement(repo: Repository, base_url: str, software_version: str,
                 "conditionalDelete": "single",
                 "referencePolicy": ["literal"],
                 "searchInclude": ["*", *(f"{rtype}:{r}" for r in sorted(refs))],
-                "searchRevInclude": revs,
+                "searchRevInclude": ["*", *revs],
                 "searchParam": params,
         }
         if rtype in OPERATIONS:

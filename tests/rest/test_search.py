@@ -126,6 +126,8 @@ async def test_include_and_revinclude(people) -> None:
     assert {e["resource"]["id"] for e in r["entry"]} == {"e1", "duc", "w1", "hr"}
     r = (await people.get("Observation", params={"_id": "w1", "_include": "*"})).json()
     assert {e["resource"]["id"] for e in r["entry"]} == {"w1", "duc"}
+    r = (await people.get("Patient", params={"_id": "duc", "_revinclude": "*"})).json()
+    assert {e["resource"]["id"] for e in r["entry"] if e["search"]["mode"] == "include"} == {"w1", "hr", "e1"}
 
 
 async def test_paging_links_stay_correct_while_others_write(client) -> None:

@@ -60,9 +60,13 @@ async def included(search: Search, registry: SearchRegistry, matches: list[Versi
             found += (await search(Query(t, IdIn(tuple(sorted(ids))), limit=MAX_INCLUDED))).versions
         refs = tuple(f"{v.type}/{v.id}" for v in frontier)
         for inc in rev:
-            names = _reference_params(registry, inc.source_type, inc.param)
+            if inc.source_type == "*":  # any stored type, through any of its reference parameters
+                names = sorted({n for t in registry.types for n in _reference_params(registry, t, None)})
+            else:
+                names = _reference_params(registry, inc.source_type, inc.param)
             term: Term = AnyOf(tuple(ValueMatch(n, "reference", (Cond("target", "in", refs),)) for n in names))
-            found += (await search(Query(inc.source_type, term, limit=MAX_INCLUDED))).versions
+            source = None if inc.source_type == "*" else inc.source_type
+            found += (await search(Query(source, term, limit=MAX_INCLUDED))).versions
         fresh = []
         for v in found:
             if (v.type, v.id) not in seen and len(out) + len(fresh) < MAX_INCLUDED:

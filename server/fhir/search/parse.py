@@ -257,10 +257,8 @@ class SearchParser:
         iterate = modifier in ("iterate", "recurse")
         if modifier and not iterate:
             raise _Unsupported(f"{name}:{modifier} is not supported")
-        if value == "*":
-            if name == "_revinclude":
-                raise _Unsupported("_revinclude=* is not supported; name the type and parameter")
-            return Include(types[0], None, None, iterate)
+        if value == "*":  # _include: every reference of the matches; _revinclude: everything referring to them
+            return Include(types[0] if name == "_include" else "*", None, None, iterate)
         parts = value.split(":")
         if len(parts) not in (2, 3) or not all(parts):
             raise bad_request(f"{name} must look like Type:parameter[:TargetType] or *, got '{value}'", name)
