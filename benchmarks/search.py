@@ -29,6 +29,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import machine, running_server  # noqa: E402
+from profiles import SID  # noqa: E402
 from server.config import Settings  # noqa: E402
 from server.fhir.operations.everything import compartment_term  # noqa: E402
 from server.fhir.repository import Repository  # noqa: E402
@@ -39,7 +40,7 @@ from server.storage.packing import Packed, pack, unpack  # noqa: E402
 from server.storage.sqlite.store import SqliteStore  # noqa: E402
 from server.synthetic import FAMILY, MIDDLE_F, MIDDLE_M, SampleData  # noqa: E402
 
-SYS_MABN = "https://lienthong.dev/fhir/sid/ma-bn"
+SYS_MABN = SID["ma-bn"] + "/01001"  # the facility patient id of the generated patients' facility
 PER_PATIENT = 10  # Patient + 2 Encounters + 7 Observations
 BIG = "big"  # the patient with 200 resources
 CHUNK = 500  # patients per worker task

@@ -11,9 +11,11 @@ import random
 import uuid
 from typing import Any, Iterator
 
-SYS_CCCD = "https://lienthong.dev/fhir/sid/cccd"
-SYS_BHYT = "https://lienthong.dev/fhir/sid/the-bhyt"
-SYS_FACILITY = "https://lienthong.dev/fhir/sid/ma-cskcb"
+from profiles import SID
+
+SYS_CCCD = SID["cccd"]
+SYS_BHYT = SID["the-bhyt"]
+SYS_FACILITY = SID["ma-cskcb"]
 LOINC = "http://loinc.org"
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý"]
