@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from . import jsonio
 from .config import DEFAULT_STORE, Settings
 from .storage.base import StoreConfigError
 from .storage.factory import make_store
@@ -37,6 +38,170 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- transfer54
+# Problems are printed as "FILE: FIELD: reason"; a problem about the whole input (unreadable
+# file, bad JSON/XML, not an object, not a Bundle) has no field and uses the label "(record)".
+
+_WHOLE = "(record)"
+
+
+class _Failed(Exception):
+    """The input of one file cannot be used; carries its problems."""
+
+    def __init__(self, problems: list) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
+def _problem(reason: str, code: str):  # noqa: ANN202 - Problem is imported lazily
+    from mappings.transfer54.validate import Problem
+
+    return Problem(None, reason, code)
+
+
+def _label(name: str) -> str:
+    return "<stdin>" if name == "-" else name
+
+
+def _read(name: str) -> bytes:
+    if name == "-":
+        stdin = sys.stdin
+        buffer = getattr(stdin, "buffer", None)
+        try:
+            return buffer.read() if buffer is not None else stdin.read().encode("utf-8")
+        except (OSError, UnicodeError) as exc:
+            raise _Failed([_problem(f"cannot read standard input: {exc}", "unreadable")]) from None
+    try:
+        return Path(name).read_bytes()
+    except OSError as exc:
+        raise _Failed([_problem(f"cannot read the file: {exc.strerror or exc}", "unreadable")]) from None
+
+
+def _parse_json(data: bytes) -> object:
+    try:
+        return jsonio.loads(data)
+    except UnicodeDecodeError as exc:
+        raise _Failed([_problem(f"the file is not UTF-8: {exc}", "bad-json")]) from None
+    except jsonio.JSONDecodeError as exc:
+        raise _Failed([_problem(f"not valid JSON: {exc}", "bad-json")]) from None
+    except RecursionError:
+        raise _Failed([_problem("not usable JSON: nested too deeply", "bad-json")]) from None
+
+
+def _load_record(name: str, xml: bool) -> object:
+    """The record in FILE (JSON form, or XML form with --xml); raises _Failed if it is invalid."""
+    from mappings.transfer54.validate import validate
+    from mappings.transfer54.xml_form import XmlFormError, parse_xml
+
+    data = _read(name)
+    if xml:
+        try:
+            record: object = parse_xml(data)
+        except XmlFormError as exc:
+            raise _Failed([_problem(str(exc), "bad-xml")]) from None
+    else:
+        record = _parse_json(data)
+    problems = validate(record)  # type: ignore[arg-type]
+    if problems:
+        raise _Failed(problems)
+    return record
+
+
+def _report(name: str, problems: list) -> None:
+    for p in problems:
+        print(f"{_label(name)}: {p.field or _WHOLE}: {p.reason}", file=sys.stderr)
+
+
+def _emit(data: bytes) -> None:
+    """Write bytes to stdout (through its binary buffer when it has one), ending with a newline."""
+    if not data.endswith(b"\n"):
+        data += b"\n"
+    out = sys.stdout
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:
+        out.write(data.decode("utf-8"))
+        out.flush()
+        return
+    out.flush()
+    buffer.write(data)
+    buffer.flush()
+
+
+def _t54_validate(args: argparse.Namespace) -> int:
+    status = 0
+    for name in args.files:
+        try:
+            _load_record(name, args.xml)
+        except _Failed as failed:
+            _report(name, failed.problems)
+            status = 1
+            continue
+        print(f"{_label(name)}: valid")
+    return status
+
+
+def _t54_to_fhir(args: argparse.Namespace) -> int:
+    from mappings.transfer54.fhir import to_fhir
+
+    try:
+        record = _load_record(args.file, args.xml)
+        try:
+            bundle = to_fhir(record)  # type: ignore[arg-type]
+            out = jsonio.dumps(bundle, pretty=True)
+        except Exception as exc:  # a mapping defect: still report it as a problem, not a traceback
+            raise _Failed([_problem(f"the record could not be mapped to FHIR: {exc}", "mapping-failed")]) from None
+    except _Failed as failed:
+        _report(args.file, failed.problems)
+        return 1
+    _emit(out)
+    return 0
+
+
+def _t54_from_fhir(args: argparse.Namespace) -> int:
+    from mappings.transfer54.fhir import from_fhir
+    from mappings.transfer54.validate import validate
+    from mappings.transfer54.xml_form import XmlFormError, write_xml
+
+    try:
+        bundle = _parse_json(_read(args.file))
+        if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+            raise _Failed([_problem("the input is not a FHIR Bundle (a JSON object with resourceType \"Bundle\")", "not-a-bundle")])
+        try:
+            record = from_fhir(bundle)
+        except Exception as exc:  # any defect of the bundle's shape surfaces here
+            why = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__} {exc}"
+            raise _Failed([_problem(f"the Bundle cannot be read as a transfer record: {why}", "bad-bundle")]) from None
+        problems = validate(record)
+        if problems:
+            raise _Failed(problems)
+        try:
+            out = write_xml(record) if args.xml else jsonio.dumps(record, pretty=True)
+        except XmlFormError as exc:
+            raise _Failed([_problem(str(exc), "bad-xml")]) from None
+    except _Failed as failed:
+        _report(args.file, failed.problems)
+        return 1
+    _emit(out)
+    return 0
+
+
+def _add_transfer54(sub: argparse._SubParsersAction) -> None:
+    t54 = sub.add_parser("transfer54", help="the 54-field transfer dataset: validate, convert to and from FHIR")
+    cmds = t54.add_subparsers(dest="t54_command", required=True)
+    v = cmds.add_parser("validate", help="check records; prints 'FILE: valid' or every problem on stderr")
+    v.add_argument("files", nargs="+", metavar="FILE", help="JSON record files ('-' = standard input)")
+    v.add_argument("--xml", action="store_true", help="the files are in the XML form")
+    v.set_defaults(func=_t54_validate)
+    t = cmds.add_parser("to-fhir", help="print the FHIR transaction Bundle of a record")
+    t.add_argument("file", metavar="FILE", help="JSON record file, or '-' for standard input")
+    t.add_argument("--xml", action="store_true", help="the input is in the XML form")
+    t.set_defaults(func=_t54_to_fhir)
+    f = cmds.add_parser("from-fhir", help="print the record a FHIR Bundle carries")
+    f.add_argument("file", metavar="FILE", help="Bundle JSON file, or '-' for standard input")
+    f.add_argument("--xml", action="store_true", help="print the XML form instead of JSON")
+    f.set_defaults(func=_t54_from_fhir)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lienthong", description="Liên Thông: FHIR R4 interoperability server for Vietnamese health data")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -47,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--load-examples", metavar="DIR", default=None, help="load the example bundles in DIR at start-up")
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=_serve)
+    _add_transfer54(sub)
     return parser
 
 
