@@ -293,7 +293,8 @@ def to_fhir(record: dict[str, str]) -> dict:
         pat["address"] = [addr]
     patient_ref = {"reference": b.add("Patient", "patient", pat, match)}
 
-    # Coverage per card
+    # Coverage per card (the letter lists them in context.related, so a stored episode finds its cards)
+    coverage_refs: list[dict[str, str]] = []
     for i, card in enumerate(cards):
         cov: dict[str, Any] = {"resourceType": "Coverage"}
         if "MA_DKBD" in card:
@@ -313,7 +314,7 @@ def to_fhir(record: dict[str, str]) -> dict:
             cov["period"] = period
         cov["payor"] = [{"display": "Bảo hiểm xã hội Việt Nam"}]
         cov["order"] = i + 1
-        b.add("Coverage", f"card/{i}", cov)
+        coverage_refs.append({"reference": b.add("Coverage", f"card/{i}", cov)})
 
     # Encounter
     enc_url = b.url("Encounter/encounter")
@@ -413,6 +414,8 @@ def to_fhir(record: dict[str, str]) -> dict:
     doc["content"] = [{"attachment": {"contentType": "application/json", "language": "vi",
                                       "data": _b64(original), "title": "Original transfer record (JSON)"}}]
     doc["context"] = {"encounter": [enc_ref], "period": dict(enc["period"])}
+    if coverage_refs:
+        doc["context"]["related"] = coverage_refs
     b.add("DocumentReference", "letter", doc)
 
     return {"resourceType": "Bundle", "type": "transaction", "entry": b.entries}

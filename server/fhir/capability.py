@@ -10,7 +10,10 @@ INTERACTIONS = ["read", "vread", "update", "delete", "history-instance", "histor
 #: operations per resource type, as the CapabilityStatement names them
 OPERATIONS: dict[str, list[dict[str, str]]] = {
     "Patient": [{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}],
+    "Encounter": [{"name": "transfer54", "definition": "https://lienthong.dev/fhir/OperationDefinition/Encounter-transfer54"}],
 }
+#: operations on the base URL
+SYSTEM_OPERATIONS = [{"name": "import-transfer54", "definition": "https://lienthong.dev/fhir/OperationDefinition/import-transfer54"}]
 
 
 def capability_statement(repo: Repository, base_url: str, software_version: str, store_kind: str) -> dict[str, Any]:
@@ -56,6 +59,7 @@ def capability_statement(repo: Repository, base_url: str, software_version: str,
                 "mode": "server",
                 "resource": resources,
                 "interaction": [{"code": "transaction"}, {"code": "batch"}, {"code": "history-system"}, {"code": "search-system"}],
+                "operation": SYSTEM_OPERATIONS,
             }
         ],
     }

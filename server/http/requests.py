@@ -17,6 +17,11 @@ from .negotiation import check_content_type
 async def read_json(request: Request, settings: Settings) -> Any:
     """The JSON body, refusing more than ``max_request_bytes`` before reading it all."""
     check_content_type(request)
+    return parse_json(await read_body(request, settings))
+
+
+async def read_body(request: Request, settings: Settings) -> bytes:
+    """The raw body, refusing more than ``max_request_bytes`` before reading it all."""
     limit = settings.max_request_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -27,7 +32,7 @@ async def read_json(request: Request, settings: Settings) -> Any:
         if size > limit:
             raise _too_large(limit)
         chunks.append(chunk)
-    return parse_json(b"".join(chunks))
+    return b"".join(chunks)
 
 
 def _too_large(limit: int) -> FhirError:

@@ -5,11 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from mappings.transfer54.xml_form import write_xml
+
+from ... import jsonio
 from ...fhir.operations.everything import everything
+from ...fhir.operations.transfer54 import export_transfer54, import_transfer54, read_record
+from ...fhir.outcome import FhirError
 from ...fhir.paging import decode_cursor
 from ...fhir.search.parse import ParsedSearch
 from ..negotiation import check_accept, fhir_response, wants_pretty
-from ..requests import query_items
+from ..requests import Prefer, query_items, read_body
 from ..responses import base_url, repo_of
 from .search import searchset
 
@@ -29,3 +34,28 @@ async def patient_everything(request: Request, id_: str) -> Response:
     shown = ParsedSearch(None, count, "accurate", applied=applied)
     url = f"{base_url(request)}/Patient/{id_}/$everything"
     return fhir_response(searchset(base_url(request), url, shown, result, state), pretty=wants_pretty(request))
+
+
+@router.post("/$import-transfer54")
+async def import_transfer54_op(request: Request) -> Response:
+    """Store one 54-field transfer record (JSON, or XML with ``Content-Type: application/xml``)."""
+    check_accept(request)
+    repo = repo_of(request)
+    ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if ctype and ctype not in ("application/json", "application/fhir+json", "application/xml", "text/xml"):
+        raise FhirError.of(415, "not-supported", f"Content-Type '{ctype}' is not supported; send the JSON form (application/json) or the XML form (application/xml)")
+    record = read_record(await read_body(request, repo.settings), xml=ctype.endswith("xml"))
+    entries = await import_transfer54(repo, record, prefer_return=Prefer.of(request, "minimal").return_)
+    return fhir_response({"resourceType": "Bundle", "type": "transaction-response", "entry": entries}, pretty=wants_pretty(request))
+
+
+@router.get("/Encounter/{id_}/$transfer54")
+async def transfer54_op(request: Request, id_: str) -> Response:
+    """The record of a stored episode; ``_format=xml`` for the XML form."""
+    fmt = (request.query_params.get("_format") or "json").lower()
+    if fmt not in ("json", "xml", "application/json", "application/xml"):
+        raise FhirError.of(406, "not-supported", f"_format '{fmt}' is not supported here; use json or xml")
+    record = await export_transfer54(repo_of(request), id_)
+    if fmt.endswith("xml"):
+        return Response(content=write_xml(record), media_type="application/xml; charset=utf-8")
+    return Response(content=jsonio.dumps(record, pretty=wants_pretty(request)), media_type="application/json; charset=utf-8")

@@ -1,0 +1,64 @@
+"""``$import-transfer54`` and ``Encounter/{id}/$transfer54`` over REST, on both stores."""
+
+from __future__ import annotations
+
+import pytest
+
+from mappings.transfer54.generate import records
+from mappings.transfer54.xml_form import parse_xml, write_xml
+from server import jsonio
+
+from .helpers import expressions
+
+pytestmark = pytest.mark.anyio
+RECORD = records(3, 1)[0]
+
+
+def encounter_id(body: dict) -> str:
+    locations = [e["response"]["location"] for e in body["entry"]]
+    return next(loc for loc in locations if loc.startswith("Encounter/")).split("/")[1]
+
+
+async def test_import_then_export_json_and_xml(client) -> None:
+    r = await client.post("$import-transfer54", content=jsonio.dumps(RECORD), headers={"Content-Type": "application/json"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["type"] == "transaction-response"
+    eid = encounter_id(body)
+    back = await client.get(f"Encounter/{eid}/$transfer54")
+    assert back.status_code == 200 and back.json() == RECORD
+    xml = await client.get(f"Encounter/{eid}/$transfer54", params={"_format": "xml"})
+    assert xml.headers["content-type"].startswith("application/xml") and parse_xml(xml.content) == RECORD
+
+
+async def test_import_xml_twice_makes_no_duplicate_patient(client) -> None:
+    for _ in range(2):
+        r = await client.post("$import-transfer54", content=write_xml(RECORD), headers={"Content-Type": "application/xml"})
+        assert r.status_code == 200, r.text
+    assert (await client.get("Patient")).json()["total"] == 1
+    assert (await client.get("Encounter")).json()["total"] == 2
+
+
+async def test_invalid_record_lists_every_problem_and_stores_nothing(client) -> None:
+    bad = dict(RECORD, GIOI_TINH="9", NGAY_VAO="202502300000", FOO="x")
+    del bad["HO_TEN"]
+    r = await client.post("$import-transfer54", content=jsonio.dumps(bad), headers={"Content-Type": "application/json"})
+    assert r.status_code == 422
+    assert {"CHI_TIEU_GIAYCHUYENTUYEN.GIOI_TINH", "CHI_TIEU_GIAYCHUYENTUYEN.NGAY_VAO", "CHI_TIEU_GIAYCHUYENTUYEN.FOO", "CHI_TIEU_GIAYCHUYENTUYEN.HO_TEN"} <= expressions(r.json())
+    assert (await client.get("Patient")).json()["total"] == 0
+    r = await client.post("$import-transfer54", content=b"<!DOCTYPE x [<!ENTITY a 'b'>]><CHI_TIEU_GIAYCHUYENTUYEN/>", headers={"Content-Type": "application/xml"})
+    assert r.status_code == 400
+
+
+async def test_export_of_an_encounter_that_is_not_a_transfer(client) -> None:
+    r = await client.put("Encounter/plain", json={"resourceType": "Encounter", "id": "plain", "status": "finished", "class": {"code": "AMB"}}, headers={"Content-Type": "application/fhir+json"})
+    assert r.status_code == 201
+    assert (await client.get("Encounter/plain/$transfer54")).status_code == 404
+    assert (await client.get("Encounter/nope/$transfer54")).status_code == 404
+
+
+async def test_operations_in_capability_statement(client) -> None:
+    cs = (await client.get("metadata")).json()["rest"][0]
+    assert {o["name"] for o in cs["operation"]} == {"import-transfer54"}
+    encounter = next(r for r in cs["resource"] if r["type"] == "Encounter")
+    assert {o["name"] for o in encounter["operation"]} == {"transfer54"}
