@@ -21,8 +21,12 @@ async def load_examples(repo: Repository, folder: Path) -> int:
     """Load every ``*.json`` under ``folder``; returns how many files were loaded."""
     loaded = 0
     for path in sorted(folder.rglob("*.json")):
+        if path.name.endswith(".bundle.json"):
+            continue  # what a transfer record maps to, kept for reading; the record itself is imported
         data = jsonio.loads(path.read_bytes())
-        if isinstance(data, dict) and data.get("resourceType") == "Bundle" and data.get("type") in ("transaction", "batch"):
+        if isinstance(data, dict) and "MA_LK" in data and "resourceType" not in data:
+            await _import_transfer_record(repo, data)
+        elif isinstance(data, dict) and data.get("resourceType") == "Bundle" and data.get("type") in ("transaction", "batch"):
             processor = BundleProcessor(repo)
             btype, entries = processor.parse(data)
             await (processor.transaction(entries) if btype == "transaction" else processor.batch(entries))
@@ -35,3 +39,15 @@ async def load_examples(repo: Repository, folder: Path) -> int:
         loaded += 1
     log.info("loaded %d example file(s) from %s", loaded, folder)
     return loaded
+
+
+async def _import_transfer_record(repo: Repository, record: dict[str, str]) -> None:
+    """Import a 54-field record unless its episode (Encounter with its MA_LK) is there already."""
+    from profiles import SID
+
+    from .fhir.operations.transfer54 import import_transfer54
+
+    criteria = [("identifier", f"{SID['ma-lk']}/{record.get('MA_CSKCB', '')}|{record['MA_LK']}")]
+    found = await repo.search("Encounter", repo.parse_search("Encounter", criteria, strict=True), {})
+    if not found.matches:
+        await import_transfer54(repo, record)

@@ -149,3 +149,27 @@ def records(seed: int, n: int) -> list[dict[str, str]]:
     """n valid records, the same for the same seed."""
     rng = random.Random(seed)
     return [record(rng, i) for i in range(n)]
+
+
+def write_examples(folder: str, count: int = 3, seed: int = 54) -> list[str]:
+    """Write ``count`` records and the transaction Bundles they map to (``*.bundle.json``)."""
+    from pathlib import Path
+
+    from server import jsonio
+
+    from .fhir import to_fhir
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    names = []
+    for n, record in enumerate(records(seed, count), 1):
+        (out / f"record-{n}.json").write_bytes(jsonio.dumps(record, pretty=True) + b"\n")
+        (out / f"record-{n}.bundle.json").write_bytes(jsonio.dumps(to_fhir(record), pretty=True) + b"\n")
+        names += [f"record-{n}.json", f"record-{n}.bundle.json"]
+    return names
+
+
+if __name__ == "__main__":  # python -m mappings.transfer54.generate examples/transfer54
+    import sys
+
+    print("\n".join(write_examples(sys.argv[1] if len(sys.argv) > 1 else "examples/transfer54")))
