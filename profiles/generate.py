@@ -35,6 +35,9 @@ NAMING_SYSTEMS = [
     ("so-chuyen-tuyen", "Transfer number", "Transfer number in the sending facility's register (SO_CHUYENTUYEN)."),
     ("giay-chuyen-tuyen", "Transfer letter number", "Number of the paper referral letter (GIAY_CHUYEN_TUYEN)."),
     ("so-ho-so", "Medical record number", "Medical record number at the sending facility (SO_HOSO)."),
+    ("t54-part", "Part of an imported transfer episode",
+     "Identifies a resource an import of the transfer dataset made for one episode, as <MA_CSKCB>/<MA_LK>/<part> "
+     "(e.g. 46001/CT92/card/0), so that importing the same record again updates it instead of adding a copy."),
 ]
 
 # Open code lists without a table in codes.json: CodeSystem with content not-present.

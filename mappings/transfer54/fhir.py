@@ -188,13 +188,35 @@ class _Builder:
         full = self.url(f"{type_}/{key}")
         request: dict[str, Any] = {"method": "POST", "url": type_}
         ref = full
-        if ident is not None and _fhir_string_ok(ident[1]) and ident[1] == ident[1].strip():
+        if _searchable(ident):
+            assert ident is not None
             request["ifNoneExist"] = _criteria(*ident)
             if type_ in ("Organization", "Practitioner"):
                 ref = f"{type_}?{request['ifNoneExist']}"
         self.entries.append({"fullUrl": full, "resource": resource, "request": request})
         self.refs[(type_, key)] = ref
         return ref
+
+    def add_part(self, type_: str, key: str, resource: dict, ident: tuple[str, str] | None = None) -> str:
+        """Add a resource of this episode: a conditional update (PUT Type?identifier=…) on
+        ``ident`` (default: the episode part identifier), so importing the same record again
+        changes nothing and a corrected record updates in place; a plain create when the
+        identifier cannot be searched for."""
+        if ident is None:
+            facility, link = self.r.get("MA_CSKCB", ""), self.r.get("MA_LK", "")
+            ident = (SID["t54-part"], f"{facility}/{link}/{key}")
+            resource.setdefault("identifier", []).append({"system": ident[0], "value": ident[1]})
+        if not _searchable(ident):
+            return self.add(type_, key, resource)
+        assert ident is not None
+        full = self.url(f"{type_}/{key}")
+        self.entries.append({"fullUrl": full, "resource": resource, "request": {"method": "PUT", "url": f"{type_}?{_criteria(*ident)}"}})
+        self.refs[(type_, key)] = full
+        return full
+
+
+def _searchable(ident: tuple[str, str] | None) -> bool:
+    return ident is not None and _fhir_string_ok(ident[1]) and ident[1] == ident[1].strip()
 
 
 def _identifier(system: str, value: str) -> dict:
@@ -314,7 +336,7 @@ def to_fhir(record: dict[str, str]) -> dict:
             cov["period"] = period
         cov["payor"] = [{"display": "Bảo hiểm xã hội Việt Nam"}]
         cov["order"] = i + 1
-        coverage_refs.append({"reference": b.add("Coverage", f"card/{i}", cov)})
+        coverage_refs.append({"reference": b.add_part("Coverage", f"card/{i}", cov)})
 
     # Encounter
     enc_url = b.url("Encounter/encounter")
@@ -350,7 +372,7 @@ def to_fhir(record: dict[str, str]) -> dict:
         cond = {"resourceType": "Condition",
                 "category": [{"coding": [{"system": COND_CATEGORY, "code": "encounter-diagnosis"}]}],
                 "code": code, "subject": patient_ref, "encounter": {"reference": enc_url}}
-        ref = b.add("Condition", key, cond)
+        ref = b.add_part("Condition", key, cond)
         d: dict[str, Any] = {"condition": {"reference": ref},
                              "use": {"coding": [{"system": DIAG_ROLE, "code": use}]}}
         if rank is not None:
@@ -375,8 +397,9 @@ def to_fhir(record: dict[str, str]) -> dict:
     enc["serviceProvider"] = org(r["MA_CSKCB"])
     # Encounter goes before its Conditions for readability; ids are fixed before writing anyway.
     first_condition = next(i for i, e in enumerate(b.entries) if e["resource"]["resourceType"] == "Condition")
-    b.entries.insert(first_condition, {"fullUrl": enc_url, "resource": enc,
-                                       "request": {"method": "POST", "url": "Encounter"}})
+    episode = (f"{SID['ma-lk']}/{facility}", r["MA_LK"])  # MA_LK is unique per facility: the episode's key
+    request = {"method": "PUT", "url": f"Encounter?{_criteria(*episode)}"} if _searchable(episode) else {"method": "POST", "url": "Encounter"}
+    b.entries.insert(first_condition, {"fullUrl": enc_url, "resource": enc, "request": request})
     enc_ref = {"reference": enc_url}
 
     # Body weight
@@ -384,7 +407,7 @@ def to_fhir(record: dict[str, str]) -> dict:
         qty: dict[str, Any] = {"value": Decimal(r["CAN_NANG"]), "unit": "kg", "system": UCUM, "code": "kg"}
         if str(qty["value"]) != r["CAN_NANG"]:
             qty["extension"] = [{"url": EXT["t54-original-text"], "valueString": r["CAN_NANG"]}]
-        b.add("Observation", "weight", {
+        b.add_part("Observation", "weight", {
             "resourceType": "Observation", "status": "final",
             "category": [{"coding": [{"system": OBS_CATEGORY, "code": "vital-signs"}]}],
             "code": {"coding": [{"system": LOINC, "code": "29463-7", "display": "Body weight"}]},
@@ -416,7 +439,7 @@ def to_fhir(record: dict[str, str]) -> dict:
     doc["context"] = {"encounter": [enc_ref], "period": dict(enc["period"])}
     if coverage_refs:
         doc["context"]["related"] = coverage_refs
-    b.add("DocumentReference", "letter", doc)
+    b.add_part("DocumentReference", "letter", doc)
 
     return {"resourceType": "Bundle", "type": "transaction", "entry": b.entries}
 

@@ -31,12 +31,20 @@ async def test_import_then_export_json_and_xml(client) -> None:
     assert xml.headers["content-type"].startswith("application/xml") and parse_xml(xml.content) == RECORD
 
 
-async def test_import_xml_twice_makes_no_duplicate_patient(client) -> None:
+async def test_import_twice_changes_nothing_and_a_correction_updates_in_place(client) -> None:
     for _ in range(2):
         r = await client.post("$import-transfer54", content=write_xml(RECORD), headers={"Content-Type": "application/xml"})
         assert r.status_code == 200, r.text
+    assert {e["response"]["status"] for e in r.json()["entry"]} == {"200 OK"}
     assert (await client.get("Patient")).json()["total"] == 1
-    assert (await client.get("Encounter")).json()["total"] == 2
+    assert (await client.get("Encounter")).json()["total"] == 1
+    versions = (await client.get("_history")).json()["total"]
+    corrected = dict(RECORD, CHAN_DOAN_RV=RECORD["CHAN_DOAN_RV"] + " (đã sửa)")
+    r = await client.post("$import-transfer54", content=jsonio.dumps(corrected), headers={"Content-Type": "application/json"})
+    assert r.status_code == 200
+    assert (await client.get("_history")).json()["total"] == versions + 2  # the main Condition, and the letter that carries the record
+    assert (await client.get("Encounter")).json()["total"] == 1
+    assert (await client.get(f"Encounter/{encounter_id(r.json())}/$transfer54")).json() == corrected
 
 
 async def test_invalid_record_lists_every_problem_and_stores_nothing(client) -> None:
