@@ -19,12 +19,13 @@ from __future__ import annotations
 import re
 from xml.parsers import expat
 
+from ..safe_xml import UNSAFE_DECLARATION, hardened_parser
 from .fields import BY_NAME, FIELDS
 
 ROOT = "CHI_TIEU_GIAYCHUYENTUYEN"
 MAX_BYTES = 5 * 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
-_DECL_SCAN = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_DECL_SCAN = UNSAFE_DECLARATION
 _ENCODING = re.compile(rb"^<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -65,9 +66,6 @@ def parse_xml(data: bytes) -> dict[str, str]:
     current: str | None = None
     parts: list[str] = []
 
-    def refuse(*_: object) -> None:
-        raise _Refused("DTDs and entities are refused for safety")
-
     def start(name: str, attrs: dict[str, str]) -> None:
         nonlocal depth, current
         depth += 1
@@ -99,16 +97,10 @@ def parse_xml(data: bytes) -> dict[str, str]:
         elif depth == 1 and text.strip():
             raise XmlFormError(f"Text {text.strip()[:40]!r} sits directly in <{ROOT}>; put it in a field element.")
 
-    p = expat.ParserCreate(encoding="UTF-8")
-    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    p.StartDoctypeDeclHandler = refuse
-    p.EntityDeclHandler = refuse
-    p.UnparsedEntityDeclHandler = refuse
-    p.ExternalEntityRefHandler = refuse
+    p = hardened_parser(_Refused, encoding="UTF-8")
     p.StartElementHandler = start
     p.EndElementHandler = end
     p.CharacterDataHandler = chars
-    p.buffer_text = True
     try:
         p.Parse(data, True)
     except _Refused as e:
