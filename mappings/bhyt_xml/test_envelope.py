@@ -1,0 +1,196 @@
+import base64
+import io
+import json
+import os
+import tempfile
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from .envelope import (BrokenEpisode, EnvelopeError, Episode, UnsafeXMLError, _safe_parser,
+                       read_envelope)
+from .writer import table_document
+from .layouts import layout
+
+DATA = Path(__file__).with_name("testdata")
+LK = "4200190798379130"
+
+
+def b64(doc: bytes, width: int = 0) -> str:
+    s = base64.b64encode(doc).decode()
+    return "\r\n".join(s[i:i + width] for i in range(0, len(s), width)) if width else s
+
+
+def envelope(*hosos: list[tuple[str, str]], bom=False, crlf=False) -> bytes:
+    body = "".join(
+        "<HOSO>" + "".join(f"<FILEHOSO><LOAIHOSO>{l}</LOAIHOSO><NOIDUNGFILE>{c}</NOIDUNGFILE></FILEHOSO>"
+                           for l, c in h) + "</HOSO>\n" for h in hosos)
+    text = ('<?xml version="1.0" encoding="utf-8"?>\n<GIAMDINHHS><THONGTINDONVI><MACSKCB>46001</MACSKCB>'
+            f'</THONGTINDONVI><THONGTINHOSO><NGAYLAP>20250115</NGAYLAP><SOLUONGHOSO>{len(hosos)}</SOLUONGHOSO>'
+            f'<DANHSACHHOSO>\n{body}</DANHSACHHOSO></THONGTINHOSO><CHUKYDONVI/></GIAMDINHHS>\n')
+    if crlf:
+        text = text.replace("\n", "\r\n")
+    return (b"\xef\xbb\xbf" if bom else b"") + text.encode()
+
+
+def xml1_130(lk=LK, name="Nguyễn Văn A"):
+    return (f"<TONG_HOP><MA_LK>{lk}</MA_LK><STT>1</STT><HO_TEN>{name}</HO_TEN>"
+            f"<MA_THE_BHYT>HS4788598980006</MA_THE_BHYT></TONG_HOP>").encode()
+
+
+def good_hoso(lk=LK):
+    return [("XML1", b64(xml1_130(lk)))]
+
+
+def read(data: bytes):
+    r = read_envelope(io.BytesIO(data))
+    return r, list(r)
+
+
+@pytest.mark.parametrize("std", ["130", "4210"])
+def test_samples_decode_as_documented(std):
+    r = read_envelope(DATA / f"giamdinhhs-{std}.xml")
+    eps = list(r)
+    expected = json.loads((DATA / f"giamdinhhs-{std}.decoded.json").read_text(encoding="utf-8"))
+    assert all(isinstance(e, Episode) and e.standard == std for e in eps)
+    assert {e.ma_lk: e.tables for e in eps} == expected
+    assert [e.position for e in eps] == list(range(1, len(eps) + 1))
+    assert (r.header.macskcb, r.header.ngaylap, r.header.soluonghoso) == ("42001", "20250601", str(len(eps)))
+    assert r.header.chukydonvi == "<CHUKYDONVI/>"
+
+
+def test_signature_kept_verbatim():
+    sig = ('<CHUKYDONVI><Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo a=">"/>'
+           '<SignatureValue>QUJD\nREVG</SignatureValue></Signature></CHUKYDONVI >')
+    data = envelope(good_hoso()).replace(b"<CHUKYDONVI/>", sig.encode())
+    r = read_envelope(io.BytesIO(data), chunk_size=7)
+    assert len(list(r)) == 1 and r.header.chukydonvi == sig
+
+
+def test_real_world_quirks():
+    xml2 = layout("130", "XML2")
+    rows = "".join(f"<CHI_TIET_THUOC><MA_LK> {LK} </MA_LK><STT>{i}</STT><TEN_THUOC><![CDATA[ Para <500> & co ]]>"
+                   f"</TEN_THUOC><GHI_CHU/></CHI_TIET_THUOC>" for i in (1, 2))
+    doc2 = f"\ufeff<{xml2.root}>\r\n<{xml2.list}>{rows}</{xml2.list}>\r\n</{xml2.root}>".encode("utf-8")
+    empty4 = b'<?xml version="1.0" encoding="utf-8"?>\r\n<CHITIEU_CHITIET_DICHVUCANLAMSANG/>'
+    empty5 = b"<CHITIEU_CHITIET_DIENBIENLAMSANG><DSACH_CHI_TIET_DIEN_BIEN_BENH/></CHITIEU_CHITIET_DIENBIENLAMSANG>"
+    one = ('<?xml version="1.0" encoding="utf-8"?>\r\n'.encode() + xml1_130(name=" Võ  Thị Nga\t"))
+    data = envelope([("xml2", b64(doc2, 60)), (" Xml4 ", b64(empty4, 10)), ("XML05", b64(empty5)),
+                     ("Xml1", b64(one, 76))], bom=True, crlf=True)
+    r, eps = read(data)
+    assert len(eps) == 1 and isinstance(eps[0], Episode), eps
+    ep = eps[0]
+    assert list(ep.tables) == ["XML1", "XML2", "XML4", "XML5"] and ep.standard == "130"
+    assert ep.tables["XML1"][0]["HO_TEN"] == "Võ  Thị Nga"
+    assert ep.tables["XML2"][1] == {"MA_LK": LK, "STT": "2", "TEN_THUOC": "Para <500> & co", "GHI_CHU": ""}
+    assert ep.tables["XML4"] == [] and ep.tables["XML5"] == []
+    assert r.header.macskcb == "46001"
+
+
+def test_broken_hoso_among_good_ones():
+    other = "4200169839850811"
+    xml3_other = (b"<CHITIEU_CHITIET_DVKT_VTYT><DSACH_CHI_TIET_DVKT><CHI_TIET_DVKT><MA_LK>" + other.encode()
+                  + b"</MA_LK></CHI_TIET_DVKT></DSACH_CHI_TIET_DVKT></CHITIEU_CHITIET_DVKT_VTYT>")
+    no_lk = b"<TONG_HOP><STT>1</STT><MA_THE_BHYT>X</MA_THE_BHYT></TONG_HOP>"
+    data = envelope(
+        good_hoso("1"),
+        [("XML1", "!!!not base64$$"), ("XML2", b64(b"<CHITIEU_CHITIET_THUOC><DSACH_CHI_TIET_THUOC></CHITIEU_CHITIET_THUOC>")),
+         ("XML99", b64(xml1_130()))],
+        good_hoso("2"),
+        [("XML1", b64(xml1_130())), ("XML3", b64(xml3_other))],
+        [("XML1", b64(no_lk))],
+        good_hoso("3"),
+    )
+    _, eps = read(data)
+    assert [type(e).__name__ for e in eps] == ["Episode", "BrokenEpisode", "Episode", "BrokenEpisode",
+                                              "BrokenEpisode", "Episode"]
+    assert [e.ma_lk for e in eps if isinstance(e, Episode)] == ["1", "2", "3"]
+    b = eps[1]
+    assert b.position == 2 and len(b.reasons) >= 3
+    text = " | ".join(b.reasons)
+    assert "bad base64" in text and "malformed XML" in text and "XML99: unknown table" in text
+    assert eps[3].ma_lk == LK and "MA_LK mismatch" in " ".join(eps[3].reasons)
+    assert eps[4].position == 5 and "no MA_LK" in " ".join(eps[4].reasons)
+
+
+BILLION_LAUGHS = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+                  + b"".join(f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 or "")) * 10}">'.encode() for i in range(1, 10))
+                  + b"]>\n")
+
+
+def test_billion_laughs_envelope_rejected():
+    data = envelope(good_hoso())
+    data = data.replace(b"<GIAMDINHHS>", BILLION_LAUGHS + b"<GIAMDINHHS>").replace(b"46001", b"&lol9;")
+    with pytest.raises(UnsafeXMLError, match="DOCTYPE/ENTITY"):
+        read(data)
+
+
+def test_xxe_and_laughs_inside_noidungfile_break_only_that_hoso():
+    xxe = (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+           b"<TONG_HOP><MA_LK>&x;</MA_LK></TONG_HOP>")
+    laughs = BILLION_LAUGHS + b"<TONG_HOP><MA_LK>&lol9;</MA_LK></TONG_HOP>"
+    _, eps = read(envelope(good_hoso("1"), [("XML1", b64(xxe))], [("XML1", b64(laughs))], good_hoso("2")))
+    assert [getattr(e, "ma_lk", None) for e in eps] == ["1", None, None, "2"]
+    for e in eps[1:3]:
+        assert isinstance(e, BrokenEpisode) and "DOCTYPE/ENTITY" in e.reasons[0]
+
+
+def test_parser_itself_refuses_doctype():
+    # the byte scan comes first; the parser must refuse on its own too
+    p = _safe_parser()
+    with pytest.raises(UnsafeXMLError):
+        p.Parse(b'<!DOCTYPE r [<!ENTITY x "y">]><r>&x;</r>', True)
+
+
+def test_size_caps():
+    big = b"<TONG_HOP><MA_LK>1</MA_LK><HO_TEN>" + b"a" * 5000 + b"</HO_TEN></TONG_HOP>"
+    r = read_envelope(io.BytesIO(envelope([("XML1", b64(big))], good_hoso("2"))), max_table_bytes=1000)
+    eps = list(r)
+    assert isinstance(eps[0], BrokenEpisode) and "larger than 1000" in eps[0].reasons[0]
+    assert eps[1].ma_lk == "2"
+    r = read_envelope(io.BytesIO(envelope([("XML1", b64(big))], good_hoso("2"))), max_hoso_bytes=2000)
+    eps = list(r)
+    assert "HOSO larger than 2000" in eps[0].reasons[0] and eps[1].ma_lk == "2"
+
+
+def test_malformed_envelope():
+    with pytest.raises(EnvelopeError, match="GIAMDINHHS"):
+        read(b"<OTHER/>")
+    data = envelope(good_hoso("1"), good_hoso("2"))
+    r = read_envelope(io.BytesIO(data[:-40]))
+    got = []
+    with pytest.raises(EnvelopeError, match="malformed"):
+        for e in r:
+            got.append(e)
+    assert [e.ma_lk for e in got] == ["1", "2"]
+
+
+def test_memory_stays_bounded_on_a_large_envelope():
+    lay = layout("130", "XML2")
+    rec = {f.name: ("1" if f.kind != "text" else "Thuốc viên nén bao phim") for f in lay.fields}
+    rec["MA_LK"] = LK
+    hoso = ("<HOSO><FILEHOSO><LOAIHOSO>XML1</LOAIHOSO><NOIDUNGFILE>" + b64(xml1_130(), 76)
+            + "</NOIDUNGFILE></FILEHOSO><FILEHOSO><LOAIHOSO>XML2</LOAIHOSO><NOIDUNGFILE>"
+            + b64(table_document(lay, [rec] * 20), 76) + "</NOIDUNGFILE></FILEHOSO></HOSO>\n").encode()
+    head, tail = envelope().split(b"</DANHSACHHOSO>")
+    n = 30 * 1024 * 1024 // len(hoso)
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "big.xml")
+        with open(path, "wb") as f:
+            f.write(head)
+            for _ in range(n):
+                f.write(hoso)
+            f.write(b"</DANHSACHHOSO>" + tail)
+        size = os.path.getsize(path)
+        tracemalloc.start()
+        try:
+            count = 0
+            for e in read_envelope(path):
+                assert isinstance(e, Episode)
+                count += 1
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert count == n and size > 28 * 1024 * 1024
+    assert peak < size * 0.25, (peak, size)

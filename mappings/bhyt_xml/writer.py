@@ -1,0 +1,119 @@
+"""Writer of GIAMDINHHS envelopes.
+
+Each table is written as a complete UTF-8 XML document (with declaration) in the layout's element
+names and field order, then base64-encoded into NOIDUNGFILE.  Fields that are not in the layout
+(unknown to both standards) are written after the layout's fields, in the order they came.
+
+Standard override (``standard="130"`` or ``"4210"``): each table is written with the target
+standard's layout.  No field is renamed or converted (e.g. 4210 ``MA_THE`` is *not* turned into 130
+``MA_THE_BHYT``: that is a semantic mapping, not a layout matter).  A field, or a whole table, that
+the target standard does not have raises ``ValueError`` listing them — unless ``drop_missing=True``,
+in which case they are left out.  Fields that neither standard knows are kept either way.
+
+Values are written as text with ``& < >`` escaped and CR as ``&#13;`` so that they read back exactly;
+characters XML 1.0 cannot carry raise ``ValueError``.  ``CHUKYDONVI`` is copied verbatim from the
+header when present (note: a re-written envelope no longer matches that signature's digest).
+"""
+from __future__ import annotations
+
+import base64
+import re
+from typing import Iterable
+
+from .envelope import BrokenEpisode, Episode, Header, Record
+from .layouts import STANDARDS, TableLayout, layout, layouts, table_exists, table_sort_key
+
+_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_ESC = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+
+XML_DECL = '<?xml version="1.0" encoding="utf-8"?>\n'
+
+
+def _text(value: str, where: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{where}: value must be str, got {type(value).__name__}")
+    m = _ILLEGAL.search(value)
+    if m:
+        raise ValueError(f"{where}: character U+{ord(m.group()):04X} cannot be written in XML 1.0")
+    return value.translate(_ESC)
+
+
+def _known_anywhere(table: str, name: str) -> bool:
+    return any(table_exists(s, table) and layout(s, table).field(name) for s in STANDARDS)
+
+
+def _ordered_fields(lay: TableLayout, record: Record, drop_missing: bool, where: str) -> list[str]:
+    names = [n for n in lay.field_names if n in record]
+    extra = [n for n in record if lay.field(n) is None]
+    missing = [n for n in extra if _known_anywhere(lay.table, n)]
+    if missing and not drop_missing:
+        raise ValueError(f"{where}: fields not in standard {lay.standard} {lay.table}: {', '.join(missing)}"
+                         " (pass drop_missing=True to leave them out)")
+    return names + [n for n in extra if n not in missing]
+
+
+def table_document(lay: TableLayout, records: list[Record], *, drop_missing: bool = False,
+                   where: str = "") -> bytes:
+    """A complete XML document for one table."""
+    where = where or lay.table
+    out = [XML_DECL, f"<{lay.root}>"]
+    if lay.single:
+        if len(records) > 1:
+            raise ValueError(f"{where}: {lay.table} holds one record, got {len(records)}")
+    else:
+        out.append(f"<{lay.list}>")
+    for i, r in enumerate(records, 1):
+        w = f"{where} record {i}"
+        if not lay.single:
+            out.append(f"<{lay.record}>")
+        for n in _ordered_fields(lay, r, drop_missing, w):
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.\-]*", n):
+                raise ValueError(f"{w}: {n!r} is not a usable element name")
+            out.append(f"<{n}>{_text(r[n], f'{w} {n}')}</{n}>")
+        if not lay.single:
+            out.append(f"</{lay.record}>")
+    if not lay.single:
+        out.append(f"</{lay.list}>")
+    out.append(f"</{lay.root}>")
+    return "".join(out).encode("utf-8")
+
+
+def write_envelope(header: Header, episodes: Iterable[Episode], standard: str | None = None, *,
+                   drop_missing: bool = False) -> bytes:
+    """The envelope bytes (UTF-8, with declaration).  ``standard``: None keeps each episode's own."""
+    if standard is not None and standard not in STANDARDS:
+        raise ValueError(f"unknown standard {standard!r}")
+    episodes = list(episodes)
+    count = header.soluonghoso if header.soluonghoso is not None else str(len(episodes))
+    out = [XML_DECL,
+           '<GIAMDINHHS xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
+           'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n',
+           "<THONGTINDONVI>"]
+    if header.macskcb is not None:
+        out.append(f"<MACSKCB>{_text(header.macskcb, 'MACSKCB')}</MACSKCB>")
+    out.append("</THONGTINDONVI><THONGTINHOSO>")
+    if header.ngaylap is not None:
+        out.append(f"<NGAYLAP>{_text(header.ngaylap, 'NGAYLAP')}</NGAYLAP>")
+    out.append(f"<SOLUONGHOSO>{_text(count, 'SOLUONGHOSO')}</SOLUONGHOSO><DANHSACHHOSO>")
+    for i, ep in enumerate(episodes, 1):
+        if isinstance(ep, BrokenEpisode) or not isinstance(ep, Episode):
+            raise TypeError(f"HOSO {i}: only Episode can be written, got {type(ep).__name__}")
+        target = standard or ep.standard
+        tables = layouts(target)
+        out.append("<HOSO>")
+        for t in sorted(ep.tables, key=table_sort_key):
+            where = f"HOSO {i} ({ep.ma_lk}) {t}"
+            if t not in tables:
+                if drop_missing:
+                    continue
+                raise ValueError(f"{where}: no such table in standard {target}"
+                                 " (pass drop_missing=True to leave it out)")
+            doc = table_document(tables[t], ep.tables[t], drop_missing=drop_missing, where=where)
+            out.append(f"<FILEHOSO><LOAIHOSO>{t}</LOAIHOSO><NOIDUNGFILE>"
+                       f"{base64.b64encode(doc).decode('ascii')}</NOIDUNGFILE></FILEHOSO>")
+        out.append("</HOSO>\n")
+    out.append("</DANHSACHHOSO></THONGTINHOSO>")
+    if header.chukydonvi is not None:
+        out.append(header.chukydonvi)
+    out.append("</GIAMDINHHS>\n")
+    return "".join(out).encode("utf-8")
