@@ -83,6 +83,16 @@ def parse_range(text: str) -> tuple[int, int]:
     return to_us(start), to_us(end) - 1
 
 
+def range_param(name: str, value: str) -> tuple[int, int]:
+    """A search or history parameter's date value as a range; a 400 naming ``name`` if it is not one."""
+    from .outcome import bad_request  # outcome does not depend on dates; imported here to keep this module a leaf
+
+    try:
+        return parse_range(value)
+    except DateFormatError as exc:
+        raise bad_request(f"Invalid value for {name}: {exc}", name) from None
+
+
 def instant(us: int) -> str:
     """``us`` as a FHIR instant in UTC with microseconds (``meta.lastUpdated``)."""
     return from_us(us).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -16,7 +16,7 @@ from typing import Any
 
 from ...storage.base import Query, Version
 from ...storage.index import All, AnyOf, Cond, IdIn, LastUpdated, Term, TypeIs, ValueMatch
-from ..dates import DateFormatError, parse_range
+from ..dates import range_param
 from ..outcome import bad_request
 from ..repository import Repository
 from ..resource import body_of, reference_target
@@ -57,10 +57,7 @@ def parse_options(repo: Repository, params: list[tuple[str, str]]) -> tuple[tupl
         types = wanted
     since: Term | None = None
     if "_since" in q:
-        try:
-            since = LastUpdated("ge", parse_range(q["_since"])[0])
-        except DateFormatError as exc:
-            raise bad_request(f"Invalid _since: {exc}", "_since") from None
+        since = LastUpdated("ge", range_param("_since", q["_since"])[0])
     count = repo.parser.parse_count(q["_count"]) if "_count" in q else repo.settings.default_count
     return types, since, count
 

@@ -39,8 +39,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from ...storage.index import AnyOf, Cond, DateValue, Term, ValueMatch
-from ..dates import DateFormatError, parse_range, to_us
-from ..outcome import bad_request
+from ..dates import DateFormatError, parse_range, range_param, to_us
 
 #: the low end of a Period without a start, the high end of one without an end
 DATE_MIN = to_us(datetime(1, 1, 1, tzinfo=timezone.utc))
@@ -126,10 +125,7 @@ def date_term(param: str, value: str, *, now: int | None = None) -> Term:
     Raises a 400 :class:`~server.fhir.outcome.FhirError` naming ``param`` for invalid input.
     """
     prefix, text = split_prefix(value)
-    try:
-        sl, sh = parse_range(text)
-    except DateFormatError as exc:
-        raise bad_request(f"Invalid value for date parameter '{param}': {exc}", param) from None
+    sl, sh = range_param(param, text)
 
     def row(*conds: Cond) -> ValueMatch:
         return ValueMatch(param, "date", conds)

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 from ...storage.base import SortKey
 from ...storage.index import All, AnyOf, IdIn, LastUpdated, Not, Term, TypeIs, ValueMatch
-from ..dates import DateFormatError, parse_range
+from ..dates import range_param
 from ..outcome import FhirError, Issue, bad_request
+from .dates import split_prefix
 from .deferred import Chain, Has
 from .elements import parse_elements, parse_summary
 from .registry import SearchParam, SearchRegistry
@@ -23,7 +24,6 @@ from .terms import KINDS, build_term
 
 #: parameters that shape the result rather than select resources
 RESULT_PARAMS = frozenset({"_count", "_total", "_format", "_pretty", "_cursor", "_sort", "_include", "_revinclude", "_summary", "_elements", "_type"})
-_DATE_PREFIXES = ("eq", "ne", "lt", "le", "gt", "ge", "sa", "eb", "ap")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +75,8 @@ def split_commas(value: str) -> list[str]:
 
 
 def _last_updated(value: str) -> Term:
-    prefix = value[:2] if value[:2] in _DATE_PREFIXES else "eq"
-    text = value[2:] if value[:2] in _DATE_PREFIXES else value
-    try:
-        low, high = parse_range(text)
-    except DateFormatError as exc:
-        raise bad_request(f"Invalid value for _lastUpdated: {exc}", "_lastUpdated") from None
+    prefix, text = split_prefix(value)
+    low, high = range_param("_lastUpdated", text)
     match prefix:
         case "eq" | "ap":
             return All((LastUpdated("ge", low), LastUpdated("le", high)))

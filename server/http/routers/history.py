@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ...fhir.dates import DateFormatError, instant, parse_range
+from ...fhir.dates import instant, range_param
 from ...fhir.outcome import bad_request
 from ...fhir.paging import decode_cursor, page_links
 from ...fhir.repository import now_us
@@ -20,13 +20,6 @@ from ..responses import base_url, repo_of
 router = APIRouter()
 
 _HISTORY_PARAMS = {"_since", "_at", "_count", "_cursor", "_format", "_pretty"}
-
-
-def _instant_param(name: str, value: str) -> tuple[int, int]:
-    try:
-        return parse_range(value)
-    except DateFormatError as exc:
-        raise bad_request(f"Invalid {name}: {exc}", name) from None
 
 
 def _entry(base: str, v: Version) -> dict[str, Any]:
@@ -58,8 +51,8 @@ async def _history(request: Request, type_: str | None, id_: str | None) -> Resp
     state = decode_cursor(q.get("_cursor"))
     till = state.get("till", now_us())
     offset = state.get("offset", 0)
-    since = _instant_param("_since", q["_since"])[0] if "_since" in q else None
-    at = _instant_param("_at", q["_at"]) if "_at" in q else None
+    since = range_param("_since", q["_since"])[0] if "_since" in q else None
+    at = range_param("_at", q["_at"]) if "_at" in q else None
     if id_ is not None:
         await repo.read_any(type_, id_)  # type: ignore[arg-type]
     page = await repo.history(HistoryQuery(type_, id_, since, at, till, offset, count + 1))
