@@ -88,16 +88,20 @@ def _type_suffix(type_name: str) -> str:
 
 
 @cache
-def compile_expression(expression: str) -> dict[str, list[Path]] | None:
+def compile_expression(expression: str, types: frozenset[str] | None = None) -> dict[str, list[Path]] | None:
     """Compile ``expression`` into paths per resource type, or ``None`` if unsupported.
 
+    Choice elements are resolved (from the R4B models) for the paths of ``types`` only
+    (``None``: all), so a server loads the models of the types it stores and no others.
     Cached: the result is shared, callers must not change it."""
     out: dict[str, list[Path]] = {}
     for branch in (b.strip() for b in _split_top(expression, "|") if b.strip()):
         path = _compile_branch(branch)
         if path is None:
             return None
-        out.setdefault(path.resource_type, []).append(_mark_choices(path))
+        if types is None or path.resource_type in types:
+            path = _mark_choices(path)
+        out.setdefault(path.resource_type, []).append(path)
     return out
 
 

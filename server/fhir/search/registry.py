@@ -72,7 +72,7 @@ class SearchRegistry:
     def _add(self, d: dict[str, Any]) -> None:
         expression = d.get("expression")
         source = EXPRESSION_OVERRIDES.get(d.get("id", "")) or expression or IMPLICIT_EXPRESSIONS.get(d["code"])
-        compiled = compile_expression(source) if source else None
+        compiled = compile_expression(source, self.types) if source else None
         for base in d["base"]:
             targets = self._by_type if base in ("Resource", "DomainResource") else {base: self._by_type.get(base)}
             for rtype, params in targets.items():
