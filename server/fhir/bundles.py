@@ -209,7 +209,7 @@ class BundleProcessor:
     async def _resolve_one(self, tx: Tx, e: Entry) -> dict[str, Any]:
         if e.method == "POST":
             if e.if_none_exist:
-                found = await self.repo._matches(tx, e.type, e.if_none_exist)
+                found = await self.repo.matches(tx, e.type, e.if_none_exist)
                 if len(found) > 1:
                     raise FhirError.of(412, "duplicate", f"ifNoneExist '{e.if_none_exist}' matches more than one {e.type}")
                 if found:
@@ -220,7 +220,7 @@ class BundleProcessor:
         elif e.id is not None:
             e.target = f"{e.type}/{e.id}"
         else:
-            found = await self.repo._matches(tx, e.type, e.criteria or [])
+            found = await self.repo.matches(tx, e.type, e.criteria or [])
             if len(found) > 1:
                 raise FhirError.of(412, "duplicate", f"The conditional update criteria match more than one {e.type}")
             body_id = (e.resource or {}).get("id")
@@ -299,7 +299,7 @@ class BundleProcessor:
         type_, _, query = ref.partition("?")
         if type_ not in self.repo.types:
             raise FhirError.of(400, "invalid", f"Conditional reference '{ref}' does not name a supported resource type")
-        found = await self.repo._matches(tx, type_, query)
+        found = await self.repo.matches(tx, type_, query)
         if len(found) != 1:
             how = "no resource" if not found else "more than one resource"
             raise FhirError.of(412, "not-found" if not found else "duplicate", f"Conditional reference '{ref}' matches {how}; it must match exactly one")

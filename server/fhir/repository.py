@@ -62,7 +62,7 @@ class Repository:
     def parse_search(self, type_: str, params: list[tuple[str, str]], *, strict: bool) -> ParsedSearch:
         return self.parser.parse((type_,), params, strict=strict)
 
-    async def _matches(self, tx: Tx, type_: str, criteria: str | list[tuple[str, str]]) -> list[Version]:
+    async def matches(self, tx: Tx, type_: str, criteria: str | list[tuple[str, str]]) -> list[Version]:
         """Up to two current resources matching a condition (all parameters must be understood)."""
         if isinstance(criteria, str):
             # "identifier=x" or, as HAPI also accepts, "Patient?identifier=x"
@@ -146,7 +146,7 @@ class Repository:
     async def create(self, tx: Tx, type_: str, resource: dict[str, Any], *, if_none_exist: str | None = None, id_: str | None = None) -> Result:
         """POST: a new resource with a server id (``id_`` is for transactions' pre-assigned ids)."""
         if if_none_exist:
-            found = await self._matches(tx, type_, if_none_exist)
+            found = await self.matches(tx, type_, if_none_exist)
             if len(found) > 1:
                 raise precondition_failed(f"If-None-Exist '{if_none_exist}' matches more than one {type_}")
             if found:
@@ -175,7 +175,7 @@ class Repository:
         return Result(write.version, stored, 201 if created else 200)
 
     async def conditional_update(self, tx: Tx, type_: str, criteria: list[tuple[str, str]], resource: dict[str, Any], *, if_match: int | None = None) -> Result:
-        found = await self._matches(tx, type_, criteria)
+        found = await self.matches(tx, type_, criteria)
         if len(found) > 1:
             raise precondition_failed(f"The conditional update criteria match more than one {type_}")
         body_id = resource.get("id")
@@ -205,7 +205,7 @@ class Repository:
         return Result(version, None, 200)
 
     async def conditional_delete(self, tx: Tx, type_: str, criteria: list[tuple[str, str]]) -> Result | None:
-        found = await self._matches(tx, type_, criteria)
+        found = await self.matches(tx, type_, criteria)
         if len(found) > 1:
             raise precondition_failed(f"The conditional delete criteria match more than one {type_}")
         if not found:
