@@ -38,6 +38,11 @@ NAMING_SYSTEMS = [
     ("t54-part", "Part of an imported transfer episode",
      "Identifies a resource an import of the transfer dataset made for one episode, as <MA_CSKCB>/<MA_LK>/<part> "
      "(e.g. 46001/CT92/card/0), so that importing the same record again updates it instead of adding a copy."),
+    ("bhyt-part", "Part of an imported insurance-table episode",
+     "Identifies a resource an import of the insurance XML tables made for one episode, as <MA_CSKCB>/<MA_LK>/<part> "
+     "(e.g. 46001/LK01/XML2/3 for the third row of XML2), so that importing the same envelope again updates it."),
+    ("bhyt-episode", "Insurance-table episode",
+     "<MA_CSKCB>/<MA_LK> of the treatment episode an insurance-table resource belongs to (on every part of the episode)."),
 ]
 
 # Open code lists without a table in codes.json: CodeSystem with content not-present.
@@ -48,6 +53,46 @@ OPEN_SYSTEMS = [
     ("district", "District code (MAHUYEN_CU_TRU)"),
     ("commune", "Commune code (MAXA_CU_TRU)"),
     ("yhct", "Traditional-medicine (YHCT) diagnosis code (MA_BENH_YHCT)"),
+]
+
+# Open code lists of the insurance tables (id without the bhyt- prefix, title).
+BHYT_OPEN_SYSTEMS = [
+    ("drug", "Medicine code (XML2 MA_THUOC)"),
+    ("service", "Medical service code (XML3/XML4 MA_DICH_VU)"),
+    ("supply", "Medical supply code (XML3 MA_VAT_TU)"),
+    ("route", "Route of administration code (XML2 DUONG_DUNG)"),
+    ("indicator", "Test indicator code (XML4 MA_CHI_SO)"),
+]
+
+# The insurance tables themselves (DocumentReference.type of a table kept whole).
+BHYT_TABLES = [
+    ("XML1", "Episode summary and costs", "Chỉ tiêu tổng hợp khám bệnh, chữa bệnh"),
+    ("XML2", "Medicines", "Chỉ tiêu chi tiết thuốc"),
+    ("XML3", "Services and supplies", "Chỉ tiêu chi tiết dịch vụ kỹ thuật và vật tư y tế"),
+    ("XML4", "Paraclinical results", "Chỉ tiêu chi tiết dịch vụ cận lâm sàng"),
+    ("XML5", "Clinical progress", "Chỉ tiêu chi tiết diễn biến lâm sàng"),
+    ("XML6", "HIV care and treatment", "Chỉ tiêu hồ sơ bệnh án chăm sóc và điều trị HIV/AIDS"),
+    ("XML7", "Discharge paper", "Chỉ tiêu dữ liệu giấy ra viện"),
+    ("XML8", "Medical record summary", "Chỉ tiêu dữ liệu tóm tắt hồ sơ bệnh án"),
+    ("XML9", "Birth certificate", "Chỉ tiêu dữ liệu giấy chứng sinh"),
+    ("XML10", "Pregnancy leave certificate", "Chỉ tiêu dữ liệu giấy nghỉ dưỡng thai"),
+    ("XML11", "Sick-leave certificate", "Chỉ tiêu dữ liệu giấy chứng nhận nghỉ việc hưởng bảo hiểm xã hội"),
+    ("XML13", "Transfer paper", "Chỉ tiêu dữ liệu giấy chuyển tuyến"),
+    ("XML14", "Re-visit appointment", "Chỉ tiêu dữ liệu giấy hẹn khám lại"),
+    ("XML15", "Tuberculosis treatment", "Chỉ tiêu dữ liệu điều trị bệnh lao"),
+]
+
+# Insurance-table extensions: (id without the bhyt- prefix, value types or "complex", context, purpose).
+BHYT_EXTENSIONS = [
+    ("standard", ["code"], "Encounter", "Standard of the insurance tables the episode came in: 130 or 4210"),
+    ("fields", "complex", "DomainResource",
+     "Fields of an insurance-table record that have no FHIR element: one sub-extension per field, url = the field's "
+     "element name (e.g. MA_PTTT), valueString = its text after trimming"),
+    ("amounts", "complex", "DomainResource",
+     "Money amounts and rates of an insurance-table record: one sub-extension per field, url = the field's element "
+     "name (e.g. T_BHTT), valueMoney (VND) for amounts and prices, valueDecimal for rates"),
+    ("empty", ["string"], "DomainResource",
+     "Names of the fields of the record that were present but empty, separated by spaces (they are written back empty)"),
 ]
 
 TEXT = ["string", "base64Binary"]  # base64Binary (UTF-8) only for whitespace-only text, which a FHIR string cannot carry
@@ -121,8 +166,8 @@ def code_system_open(name: str, title: str) -> dict:
     }
 
 
-def extension(id_: str, types: list[str], context: str, purpose: str) -> dict:
-    full = f"t54-{id_}"
+def extension(id_: str, types: list[str], context: str, purpose: str, prefix: str = "t54", title: str = "Transfer dataset") -> dict:
+    full = f"{prefix}-{id_}"
     url = f"{BASE}/StructureDefinition/{full}"
     type_list = []
     for t in types:
@@ -131,8 +176,8 @@ def extension(id_: str, types: list[str], context: str, purpose: str) -> dict:
         else:
             type_list.append({"code": t})
     return {
-        "resourceType": "StructureDefinition", "id": full, "url": url, "name": "T54" + _pascal(id_),
-        "title": f"Transfer dataset: {id_}", "status": "active", "date": DATE, "publisher": PUBLISHER,
+        "resourceType": "StructureDefinition", "id": full, "url": url, "name": _pascal(full),
+        "title": f"{title}: {id_}", "status": "active", "date": DATE, "publisher": PUBLISHER,
         "description": purpose, "fhirVersion": "4.0.1", "kind": "complex-type", "abstract": False,
         "context": [{"type": "element", "expression": context}], "type": "Extension",
         "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension", "derivation": "constraint",
@@ -142,6 +187,44 @@ def extension(id_: str, types: list[str], context: str, purpose: str) -> dict:
             {"id": "Extension.url", "path": "Extension.url", "fixedUri": url},
             {"id": "Extension.value[x]", "path": "Extension.value[x]", "min": 1, "type": type_list},
         ]},
+    }
+
+
+def complex_extension(id_: str, context: str, purpose: str) -> dict:
+    """An extension whose sub-extensions are named by the source field (open slicing on url)."""
+    full = f"bhyt-{id_}"
+    url = f"{BASE}/StructureDefinition/{full}"
+    return {
+        "resourceType": "StructureDefinition", "id": full, "url": url, "name": _pascal(full),
+        "title": f"Insurance tables: {id_}", "status": "active", "date": DATE, "publisher": PUBLISHER,
+        "description": purpose, "fhirVersion": "4.0.1", "kind": "complex-type", "abstract": False,
+        "context": [{"type": "element", "expression": context}], "type": "Extension",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension", "derivation": "constraint",
+        "differential": {"element": [
+            {"id": "Extension", "path": "Extension", "short": purpose[:80], "definition": purpose, "max": "1"},
+            {"id": "Extension.extension", "path": "Extension.extension", "min": 1},
+            {"id": "Extension.url", "path": "Extension.url", "fixedUri": url},
+            {"id": "Extension.value[x]", "path": "Extension.value[x]", "max": "0"},
+        ]},
+    }
+
+
+def bhyt_open_system(name: str, title: str) -> dict:
+    res = code_system_open(name, title)
+    id_ = f"bhyt-{name}"
+    res.update(id=id_, url=f"{BASE}/CodeSystem/{id_}", name=_pascal(id_),
+               description=f"{title}: codes of the insurance tables, kept verbatim; the list is maintained outside this project.")
+    return res
+
+
+def bhyt_table_system() -> dict:
+    id_ = "bhyt-table"
+    return {
+        "resourceType": "CodeSystem", "id": id_, "url": f"{BASE}/CodeSystem/{id_}", "name": _pascal(id_),
+        "title": "Insurance XML tables", "status": "active", "date": DATE, "publisher": PUBLISHER,
+        "description": "The tables of the insurance (BHYT) XML envelope (standard 130; 4210 has XML1 to XML5).",
+        "caseSensitive": True, "content": "complete", "count": len(BHYT_TABLES),
+        "concept": [{"code": c, "display": en, "designation": [{"language": "vi", "value": vi}]} for c, en, vi in BHYT_TABLES],
     }
 
 
@@ -160,8 +243,19 @@ def build() -> dict[str, dict]:
     for name, title in OPEN_SYSTEMS:
         res = code_system_open(name, title)
         out[f"CodeSystem-{res['id']}.json"] = res
+    for name, title in BHYT_OPEN_SYSTEMS:
+        res = bhyt_open_system(name, title)
+        out[f"CodeSystem-{res['id']}.json"] = res
+    res = bhyt_table_system()
+    out[f"CodeSystem-{res['id']}.json"] = res
     for spec in EXTENSIONS:
         res = extension(*spec)
+        out[f"StructureDefinition-{res['id']}.json"] = res
+    for id_, types, context, purpose in BHYT_EXTENSIONS:
+        if types == "complex":
+            res = complex_extension(id_, context, purpose)
+        else:
+            res = extension(id_, list(types), context, purpose, prefix="bhyt", title="Insurance tables")
         out[f"StructureDefinition-{res['id']}.json"] = res
     return out
 
