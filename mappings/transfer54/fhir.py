@@ -13,13 +13,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
-import uuid
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
 
 from profiles import CS, EXT, SID
+
+from ..episode_bundle import EpisodeBundle, criteria, searchable, text_ok
+from ..fhir_dates import birth, date8, dt, unbirth, undate8, undt
 
 from .fields import CODE_TABLES, FIELDS
 
@@ -29,15 +29,14 @@ __all__ = ["to_fhir", "from_fhir", "DOC_TEXT_FIELDS"]
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
+#: identifier type of a facility's patient id (the profiles slice Patient.identifier on it)
+MR = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR", "display": "Medical record number"}]}
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 DIAG_ROLE = "http://terminology.hl7.org/CodeSystem/diagnosis-role"
 DISCHARGE = "http://terminology.hl7.org/CodeSystem/discharge-disposition"
 OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 COND_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 BIRTH_TIME = "http://hl7.org/fhir/StructureDefinition/patient-birthTime"
-TZ = "+07:00"
-
-_NS = uuid.UUID("6f1c2c55-7d0e-5b8a-9c41-2d2c5e1b7a54")  # namespace of this mapping's uuid5 fullUrls
 
 # MA_LOAI_KCB -> v3 ActCode encounter class (the exact code stays in Encounter.type).
 _CLASS = {"01": "AMB", "02": "AMB", "03": "IMP", "04": "SS", "05": "AMB", "06": "IMP",
@@ -66,13 +65,9 @@ def _unb64(data: str) -> str:
     return base64.b64decode(data).decode("utf-8")
 
 
-def _fhir_string_ok(v: str) -> bool:
-    return bool(v) and not v.isspace()
-
-
 def _put(obj: dict, key: str, value: str) -> dict:
     """obj[key] = value, or the verbatim primitive extension when FHIR cannot carry the value."""
-    if _fhir_string_ok(value):
+    if text_ok(value):
         obj[key] = value
     else:
         obj["_" + key] = {"extension": [{"url": EXT["t54-verbatim"], "valueBase64Binary": _b64(value)}]}
@@ -91,7 +86,7 @@ def _get(obj: dict | None, key: str) -> str | None:
 
 
 def _text_ext(name: str, value: str) -> dict:
-    if _fhir_string_ok(value):
+    if text_ok(value):
         return {"url": EXT[name], "valueString": value}
     return {"url": EXT[name], "valueBase64Binary": _b64(value)}
 
@@ -122,102 +117,7 @@ def _coding_ext(name: str, table: str, code: str) -> dict:
     return {"url": EXT[name], "valueCoding": _coding(table, code)}
 
 
-# ----------------------------------------------------------------------------- dates
-
-def _dt(v: str) -> str:
-    """yyyyMMddHHmm -> FHIR dateTime in Vietnam time."""
-    return f"{v[0:4]}-{v[4:6]}-{v[6:8]}T{v[8:10]}:{v[10:12]}:00{TZ}"
-
-
-_DT = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):00\+07:00\Z")
-
-
-def _undt(v: str) -> str:
-    m = _DT.match(v)
-    if not m:
-        raise ValueError(f"not a dateTime this mapping writes: {v!r}")
-    return "".join(m.groups())
-
-
-def _date8(v: str) -> str:
-    return f"{v[0:4]}-{v[4:6]}-{v[6:8]}"
-
-
-def _undate8(v: str) -> str:
-    return v.replace("-", "")
-
-
-def _birth(v: str) -> tuple[str, str | None]:
-    """NGAY_SINH -> (birthDate with the precision known, birthTime dateTime or None)."""
-    y, m, d, hm = v[0:4], v[4:6], v[6:8], v[8:12]
-    if m == "00":
-        return y, None
-    if d == "00":
-        return f"{y}-{m}", None
-    return f"{y}-{m}-{d}", (_dt(v) if hm != "0000" else None)
-
-
-def _unbirth(birth_date: str, birth_time: str | None) -> str:
-    if birth_time:
-        return _undt(birth_time)
-    parts = birth_date.split("-")
-    return parts[0] + (parts[1] if len(parts) > 1 else "00") + (parts[2] if len(parts) > 2 else "00") + "0000"
-
-
 # ----------------------------------------------------------------------------- references
-
-def _criteria(system: str, value: str) -> str:
-    """identifier=system|value as an ifNoneExist query (search-escaped, then percent-encoded)."""
-    token = value.replace("\\", "\\\\").replace(",", "\\,").replace("$", "\\$")
-    return "identifier=" + quote(f"{system}|{token}", safe=":/|")
-
-
-class _Builder:
-    def __init__(self, record: dict[str, str]) -> None:
-        self.r = record
-        canonical = json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        self.ns = uuid.uuid5(_NS, hashlib.sha256(canonical.encode("utf-8")).hexdigest())
-        self.entries: list[dict] = []
-        self.refs: dict[tuple[str, str], str] = {}  # (Type, key) -> reference text
-
-    def url(self, key: str) -> str:
-        return f"urn:uuid:{uuid.uuid5(self.ns, key)}"
-
-    def add(self, type_: str, key: str, resource: dict, ident: tuple[str, str] | None = None) -> str:
-        """Add a POST entry; conditional (ifNoneExist, conditional reference) when ident is searchable."""
-        full = self.url(f"{type_}/{key}")
-        request: dict[str, Any] = {"method": "POST", "url": type_}
-        ref = full
-        if _searchable(ident):
-            assert ident is not None
-            request["ifNoneExist"] = _criteria(*ident)
-            if type_ in ("Organization", "Practitioner"):
-                ref = f"{type_}?{request['ifNoneExist']}"
-        self.entries.append({"fullUrl": full, "resource": resource, "request": request})
-        self.refs[(type_, key)] = ref
-        return ref
-
-    def add_part(self, type_: str, key: str, resource: dict, ident: tuple[str, str] | None = None) -> str:
-        """Add a resource of this episode: a conditional update (PUT Type?identifier=…) on
-        ``ident`` (default: the episode part identifier), so importing the same record again
-        changes nothing and a corrected record updates in place; a plain create when the
-        identifier cannot be searched for."""
-        if ident is None:
-            facility, link = self.r.get("MA_CSKCB", ""), self.r.get("MA_LK", "")
-            ident = (SID["t54-part"], f"{facility}/{link}/{key}")
-            resource.setdefault("identifier", []).append({"system": ident[0], "value": ident[1]})
-        if not _searchable(ident):
-            return self.add(type_, key, resource)
-        assert ident is not None
-        full = self.url(f"{type_}/{key}")
-        self.entries.append({"fullUrl": full, "resource": resource, "request": {"method": "PUT", "url": f"{type_}?{_criteria(*ident)}"}})
-        self.refs[(type_, key)] = full
-        return full
-
-
-def _searchable(ident: tuple[str, str] | None) -> bool:
-    return ident is not None and _fhir_string_ok(ident[1]) and ident[1] == ident[1].strip()
-
 
 def _identifier(system: str, value: str) -> dict:
     return _put({"system": system}, "value", value)
@@ -239,7 +139,9 @@ def _cards(r: dict[str, str]) -> list[dict[str, str]]:
 def to_fhir(record: dict[str, str]) -> dict:
     """A transaction Bundle for one valid record (see validate())."""
     r = record
-    b = _Builder(r)
+    canonical = json.dumps(r, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    b = EpisodeBundle(hashlib.sha256(canonical.encode("utf-8")).hexdigest(), SID["t54-part"],
+                      f"{r.get('MA_CSKCB', '')}/{r.get('MA_LK', '')}")
 
     def org(code: str) -> dict:
         return {"reference": b.refs[("Organization", code)]}
@@ -267,8 +169,8 @@ def to_fhir(record: dict[str, str]) -> dict:
         match = (SID["cccd"], r["SO_CCCD"])
     if "MA_BN" in r:
         system = f"{SID['ma-bn']}/{facility}"
-        idents.append(_identifier(system, r["MA_BN"]))
-        if match is None and _fhir_string_ok(r["MA_BN"]) and r["MA_BN"] == r["MA_BN"].strip():
+        idents.append({"type": MR, **_identifier(system, r["MA_BN"])})
+        if match is None and text_ok(r["MA_BN"]) and r["MA_BN"] == r["MA_BN"].strip():
             match = (system, r["MA_BN"])
     cards = _cards(r)
     for card in cards:
@@ -299,7 +201,7 @@ def to_fhir(record: dict[str, str]) -> dict:
     if "DIEN_THOAI" in r:
         pat["telecom"] = [_put({"system": "phone"}, "value", r["DIEN_THOAI"])]
     pat["gender"] = _GENDER[r["GIOI_TINH"]]
-    birth_date, birth_time = _birth(r["NGAY_SINH"])
+    birth_date, birth_time = birth(r["NGAY_SINH"])
     pat["birthDate"] = birth_date
     if birth_time:
         pat["_birthDate"] = {"extension": [{"url": BIRTH_TIME, "valueDateTime": birth_time}]}
@@ -329,9 +231,9 @@ def to_fhir(record: dict[str, str]) -> dict:
         cov["beneficiary"] = patient_ref
         period = {}
         if "GT_THE_TU" in card:
-            period["start"] = _date8(card["GT_THE_TU"])
+            period["start"] = date8(card["GT_THE_TU"])
         if "GT_THE_DEN" in card:
-            period["end"] = _date8(card["GT_THE_DEN"])
+            period["end"] = date8(card["GT_THE_DEN"])
         if period:
             cov["period"] = period
         cov["payor"] = [{"display": "Bảo hiểm xã hội Việt Nam"}]
@@ -343,7 +245,7 @@ def to_fhir(record: dict[str, str]) -> dict:
     enc: dict[str, Any] = {"resourceType": "Encounter"}
     eexts: list[dict] = []
     if "NGAY_VAO_NOI_TRU" in r:
-        eexts.append({"url": EXT["t54-inpatient-admission"], "valueDateTime": _dt(r["NGAY_VAO_NOI_TRU"])})
+        eexts.append({"url": EXT["t54-inpatient-admission"], "valueDateTime": dt(r["NGAY_VAO_NOI_TRU"])})
     if "MA_KHOA" in r:
         eexts.append(_text_ext("t54-department", r["MA_KHOA"]))
     if "KET_QUA_DTRI" in r:
@@ -361,7 +263,7 @@ def to_fhir(record: dict[str, str]) -> dict:
     enc["participant"] = [{"type": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
                                                   "code": "ATND", "display": "attender"}]}],
                            "individual": prac("MA_BAC_SI")}]
-    enc["period"] = {"start": _dt(r["NGAY_VAO"]), "end": _dt(r["NGAY_RA"])}
+    enc["period"] = {"start": dt(r["NGAY_VAO"]), "end": dt(r["NGAY_RA"])}
     if "LY_DO_VV" in r:
         enc["reasonCode"] = [_put({}, "text", r["LY_DO_VV"])]
 
@@ -398,7 +300,7 @@ def to_fhir(record: dict[str, str]) -> dict:
     # Encounter goes before its Conditions for readability; ids are fixed before writing anyway.
     first_condition = next(i for i, e in enumerate(b.entries) if e["resource"]["resourceType"] == "Condition")
     episode = (f"{SID['ma-lk']}/{facility}", r["MA_LK"])  # MA_LK is unique per facility: the episode's key
-    request = {"method": "PUT", "url": f"Encounter?{_criteria(*episode)}"} if _searchable(episode) else {"method": "POST", "url": "Encounter"}
+    request = {"method": "PUT", "url": f"Encounter?{criteria(*episode)}"} if searchable(episode) else {"method": "POST", "url": "Encounter"}
     b.entries.insert(first_condition, {"fullUrl": enc_url, "resource": enc, "request": request})
     enc_ref = {"reference": enc_url}
 
@@ -411,7 +313,7 @@ def to_fhir(record: dict[str, str]) -> dict:
             "resourceType": "Observation", "status": "final",
             "category": [{"coding": [{"system": OBS_CATEGORY, "code": "vital-signs"}]}],
             "code": {"coding": [{"system": LOINC, "code": "29463-7", "display": "Body weight"}]},
-            "subject": patient_ref, "encounter": enc_ref, "effectiveDateTime": _dt(r["NGAY_RA"]),
+            "subject": patient_ref, "encounter": enc_ref, "effectiveDateTime": dt(r["NGAY_RA"]),
             "valueQuantity": qty})
 
     # The transfer letter
@@ -441,7 +343,7 @@ def to_fhir(record: dict[str, str]) -> dict:
         doc["context"]["related"] = coverage_refs
     b.add_part("DocumentReference", "letter", doc)
 
-    return {"resourceType": "Bundle", "type": "transaction", "entry": b.entries}
+    return b.bundle()
 
 
 # ----------------------------------------------------------------------------- back
@@ -524,7 +426,7 @@ def from_fhir(bundle: dict) -> dict[str, str]:
     out["HO_TEN"] = _get((pat.get("name") or [{}])[0], "text")
     out["SO_CCCD"] = _ident(pat, SID["cccd"])
     time_ext = next((e for e in (pat.get("_birthDate") or {}).get("extension", []) if e.get("url") == BIRTH_TIME), None)
-    out["NGAY_SINH"] = _unbirth(pat["birthDate"], time_ext["valueDateTime"] if time_ext else None)
+    out["NGAY_SINH"] = unbirth(pat["birthDate"], time_ext["valueDateTime"] if time_ext else None)
     out["GIOI_TINH"] = _GENDER_BACK[pat["gender"]]
     out["NHOM_MAU"] = _ext_text(pat, "t54-blood-group")
     out["MA_QUOCTICH"] = _ext_code(pat, "t54-nationality")
@@ -550,19 +452,19 @@ def from_fhir(bundle: dict) -> dict[str, str]:
             lists["MA_DKBD"].append(facility(reg["valueReference"]))
         period = cov.get("period", {})
         if "start" in period:
-            lists["GT_THE_TU"].append(_undate8(period["start"]))
+            lists["GT_THE_TU"].append(undate8(period["start"]))
         if "end" in period:
-            lists["GT_THE_DEN"].append(_undate8(period["end"]))
+            lists["GT_THE_DEN"].append(undate8(period["end"]))
     for n, items in lists.items():
         out[n] = ";".join(items) if items else None
     out["MA_DOITUONG_KCB"] = _ext_text(enc, "t54-patient-category")
 
     # Encounter
     out["MA_LOAI_KCB"] = _code_of((enc.get("type") or [{}])[0], CS["t54-encounter-type"])
-    out["NGAY_VAO"] = _undt(enc["period"]["start"])
+    out["NGAY_VAO"] = undt(enc["period"]["start"])
     nt = _ext(enc, "t54-inpatient-admission")
-    out["NGAY_VAO_NOI_TRU"] = _undt(nt["valueDateTime"]) if nt else None
-    out["NGAY_RA"] = _undt(enc["period"]["end"])
+    out["NGAY_VAO_NOI_TRU"] = undt(nt["valueDateTime"]) if nt else None
+    out["NGAY_RA"] = undt(enc["period"]["end"])
     out["MA_KHOA"] = _ext_text(enc, "t54-department")
     out["LY_DO_VV"] = _get((enc.get("reasonCode") or [None])[0], "text")
 
