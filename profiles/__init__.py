@@ -2,12 +2,15 @@
 
 Code reads every project URL from here instead of writing literals:
 
-    from profiles import SID, CS, EXT
-    SID["cccd"]            # NamingSystem preferred uniqueId (identifier system)
-    CS["t54-gender"]       # CodeSystem.url
-    EXT["t54-ethnicity"]   # extension StructureDefinition.url
+    from profiles import SID, CS, EXT, VS, PROFILE
+    SID["cccd"]                # NamingSystem preferred uniqueId (identifier system)
+    CS["t54-gender"]           # CodeSystem.url
+    EXT["t54-ethnicity"]       # extension StructureDefinition.url
+    VS["vs-t54-gender"]        # ValueSet.url (each holds the whole CodeSystem of the same name)
+    PROFILE["vn-core-patient"] # profile StructureDefinition.url
 
-The files are written by ``python -m profiles.generate``.
+The files are written by ``python -m profiles.generate``; package.json and .index.json (the
+FHIR package manifest and index) are not resources and are skipped here.
 """
 from __future__ import annotations
 
@@ -17,17 +20,19 @@ from importlib.resources import files
 from types import MappingProxyType
 from typing import Mapping
 
-__all__ = ["resources", "urls", "SID", "CS", "EXT"]
+__all__ = ["resources", "urls", "SID", "CS", "EXT", "VS", "PROFILE"]
 
 
 @lru_cache(maxsize=1)
 def resources() -> Mapping[str, dict]:
-    """File name -> parsed resource, for every JSON file of the package."""
+    """File name -> parsed resource, for every resource JSON file of the package (not the manifest or index)."""
     root = files(__name__)
     out = {}
     for item in sorted(root.iterdir(), key=lambda p: p.name):
-        if item.name.endswith(".json"):
-            out[item.name] = json.loads(item.read_text(encoding="utf-8"))
+        if item.name.endswith(".json") and item.is_file():
+            data = json.loads(item.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and "resourceType" in data:
+                out[item.name] = data
     return MappingProxyType(out)
 
 
@@ -42,10 +47,17 @@ def urls() -> dict[str, str]:
     return {f"{r['resourceType']}/{r['id']}": _url(r) for r in resources().values()}
 
 
-def _by_type(type_: str) -> Mapping[str, str]:
-    return MappingProxyType({r["id"]: _url(r) for r in resources().values() if r["resourceType"] == type_})
+def _by_type(type_: str, kind: str | None = None) -> Mapping[str, str]:
+    """id -> url of the resources of one type (StructureDefinitions: of one kind, extension or profile)."""
+    def wanted(r: dict) -> bool:
+        if r["resourceType"] != type_:
+            return False
+        return kind is None or (r["type"] == "Extension") == (kind == "extension")
+    return MappingProxyType({r["id"]: _url(r) for r in resources().values() if wanted(r)})
 
 
 SID = _by_type("NamingSystem")
 CS = _by_type("CodeSystem")
-EXT = _by_type("StructureDefinition")
+VS = _by_type("ValueSet")
+EXT = _by_type("StructureDefinition", "extension")
+PROFILE = _by_type("StructureDefinition", "profile")
