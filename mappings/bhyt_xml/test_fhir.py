@@ -189,3 +189,40 @@ def test_rules_table_is_sound() -> None:
             assert layout("4210", table).field(own) is not None and layout("130", table).field(canon) is not None
             assert layout("4210", table).field(canon) is None  # an alias never hides a 4210 field
     assert r.whole <= set(layouts("130"))
+
+
+def test_mapping_doc_is_current() -> None:
+    from .doc import OUT, render
+    assert OUT.read_text(encoding="utf-8") == render(), "run: python -m mappings.bhyt_xml.doc"
+
+
+# ----------------------------------------------------------------------------- property: lossless
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+
+from .strategies import episodes as any_episodes  # noqa: E402
+from .values import trimmed  # noqa: E402
+
+
+def _expected(ep: Episode) -> dict:
+    """What must come back: every record of every table, values trimmed (empty tables are nothing)."""
+    return {t: recs for t, recs in trimmed(ep).tables.items() if recs}
+
+
+@pytest.mark.parametrize("standard", ["130", "4210"])
+def test_round_trip_is_lossless_for_any_episode(standard: str) -> None:
+    @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(any_episodes(standard))
+    def check(ep: Episode) -> None:
+        back = from_fhir(_through_json(to_fhir(ep)))
+        assert back.standard == standard
+        assert back.tables == _expected(ep)
+
+    check()
+
+
+def test_generated_episodes_round_trip() -> None:
+    from .generate import episodes as generated
+    for standard in ("130", "4210"):
+        for ep in generated(7, 25, standard):
+            assert from_fhir(_through_json(to_fhir(ep))).tables == _expected(ep)

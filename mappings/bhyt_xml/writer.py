@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Iterable
+from typing import BinaryIO, Iterable
 
 from .envelope import BrokenEpisode, Episode, Header, Record
 from .layouts import STANDARDS, TableLayout, layout, layouts, table_exists, table_sort_key
@@ -117,3 +117,110 @@ def write_envelope(header: Header, episodes: Iterable[Episode], standard: str | 
         out.append(header.chukydonvi)
     out.append("</GIAMDINHHS>\n")
     return "".join(out).encode("utf-8")
+
+
+# --------------------------------------------------------------------------- streaming
+
+_COUNT_SLOT = 20  # blanks reserved for SOLUONGHOSO when the count is only known at the end
+
+
+def _hoso_xml(ep: Episode, i: int, standard: str | None, drop_missing: bool) -> str:
+    """One <HOSO> element, exactly as write_envelope writes it."""
+    if isinstance(ep, BrokenEpisode) or not isinstance(ep, Episode):
+        raise TypeError(f"HOSO {i}: only Episode can be written, got {type(ep).__name__}")
+    target = standard or ep.standard
+    tables = layouts(target)
+    out = ["<HOSO>"]
+    for t in sorted(ep.tables, key=table_sort_key):
+        where = f"HOSO {i} ({ep.ma_lk}) {t}"
+        if t not in tables:
+            if drop_missing:
+                continue
+            raise ValueError(f"{where}: no such table in standard {target}"
+                             " (pass drop_missing=True to leave it out)")
+        doc = table_document(tables[t], ep.tables[t], drop_missing=drop_missing, where=where)
+        out.append(f"<FILEHOSO><LOAIHOSO>{t}</LOAIHOSO><NOIDUNGFILE>"
+                   f"{base64.b64encode(doc).decode('ascii')}</NOIDUNGFILE></FILEHOSO>")
+    out.append("</HOSO>\n")
+    return "".join(out)
+
+
+class EnvelopeWriter:
+    """Streaming counterpart of ``write_envelope``: writes HOSO by HOSO to a binary file, so memory
+    stays bounded by one HOSO whatever the envelope size (bulk exports, the 100 MB benchmark).
+
+    With ``header.soluonghoso`` set the bytes equal ``write_envelope``'s.  Without it the count is only
+    known at the end: a slot of blanks is reserved and filled in by ``close()`` (the reader trims the
+    blanks), which needs a seekable file.  ``close()`` returns the number of HOSO written.
+    """
+
+    def __init__(self, fp: BinaryIO, header: Header, standard: str | None = None, *,
+                 drop_missing: bool = False):
+        if standard is not None and standard not in STANDARDS:
+            raise ValueError(f"unknown standard {standard!r}")
+        self._fp = fp
+        self._header = header
+        self._standard = standard
+        self._drop = drop_missing
+        self.count = 0
+        self._slot: int | None = None
+        self._closed = False
+        if header.soluonghoso is None and not fp.seekable():
+            raise ValueError("SOLUONGHOSO unknown and the file is not seekable: set header.soluonghoso")
+        head = [XML_DECL,
+                '<GIAMDINHHS xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
+                'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n',
+                "<THONGTINDONVI>"]
+        if header.macskcb is not None:
+            head.append(f"<MACSKCB>{_text(header.macskcb, 'MACSKCB')}</MACSKCB>")
+        head.append("</THONGTINDONVI><THONGTINHOSO>")
+        if header.ngaylap is not None:
+            head.append(f"<NGAYLAP>{_text(header.ngaylap, 'NGAYLAP')}</NGAYLAP>")
+        head.append("<SOLUONGHOSO>")
+        fp.write("".join(head).encode("utf-8"))
+        if header.soluonghoso is None:
+            self._slot = fp.tell()
+            fp.write(b" " * _COUNT_SLOT)
+        else:
+            fp.write(_text(header.soluonghoso, "SOLUONGHOSO").encode("utf-8"))
+        fp.write(b"</SOLUONGHOSO><DANHSACHHOSO>")
+
+    def write(self, ep: Episode) -> int:
+        """Append one episode; returns the bytes written."""
+        if self._closed:
+            raise ValueError("envelope already closed")
+        data = _hoso_xml(ep, self.count + 1, self._standard, self._drop).encode("utf-8")
+        self._fp.write(data)
+        self.count += 1
+        return len(data)
+
+    def close(self) -> int:
+        if self._closed:
+            return self.count
+        self._closed = True
+        tail = "</DANHSACHHOSO></THONGTINHOSO>"
+        if self._header.chukydonvi is not None:
+            tail += self._header.chukydonvi
+        self._fp.write((tail + "</GIAMDINHHS>\n").encode("utf-8"))
+        if self._slot is not None:
+            end = self._fp.tell()
+            self._fp.seek(self._slot)
+            self._fp.write(str(self.count).ljust(_COUNT_SLOT).encode("ascii"))
+            self._fp.seek(end)
+        return self.count
+
+    def __enter__(self) -> "EnvelopeWriter":
+        return self
+
+    def __exit__(self, exc_type, *_exc) -> None:
+        if exc_type is None:
+            self.close()
+
+
+def write_envelope_to(fp: BinaryIO, header: Header, episodes: Iterable[Episode], standard: str | None = None, *,
+                      drop_missing: bool = False) -> int:
+    """``write_envelope`` streamed into ``fp`` episode by episode; returns the number of HOSO written."""
+    with EnvelopeWriter(fp, header, standard, drop_missing=drop_missing) as w:
+        for ep in episodes:
+            w.write(ep)
+    return w.count

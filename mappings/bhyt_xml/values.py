@@ -1,0 +1,206 @@
+"""Value checks of one insurance (BHYT) episode: what the specification says a value cannot be.
+
+``check_episode(ep)`` returns every problem at once, each naming table, record (1-based) and field.
+It rejects only what the spec rules out: missing MA_LK, records of another episode, non-numbers in
+``integer``/``decimal`` fields, values longer than a *published* maximum, impossible dates, codes
+outside the closed lists and codes of the wrong fixed shape.  Which field is a date, a birth date, a
+list, a closed code or a fixed-format code is data (``values.json``); this module only knows how to
+check each kind of rule.  Values are compared after trimming leading/trailing blanks (the one
+normalisation of the round trip, ``str.strip`` as the reader does); an empty value is not checked.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Mapping
+
+from .envelope import Episode
+from .layouts import Field, TableLayout, layouts
+
+_PATH = Path(__file__).with_name("values.json")
+
+INTEGER = re.compile(r"[+-]?[0-9]+")
+DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+_DIGITS = re.compile(r"[0-9]+")
+_SHOW = 60
+
+
+@dataclass(frozen=True)
+class Format:
+    """A value shape from values.json: a date (one of ``dates`` layouts) or a regex ``pattern``."""
+    name: str
+    what: str
+    dates: tuple[str, ...] = ()
+    unknown_parts: bool = False
+    pattern: re.Pattern[str] | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one field must be beyond kind and length: a format (maybe a ';' list) or a closed code list."""
+    field: str
+    format: Format | None = None
+    list: bool = False
+    codes: tuple[str, str, Mapping[str, str]] | None = None  # (list name, description, code → meaning)
+
+
+@dataclass(frozen=True)
+class Rules:
+    formats: Mapping[str, Format]
+    code_lists: Mapping[str, Mapping[str, str]]
+    max_length: Mapping[tuple[str, str, str], int]  # corrections of published limits
+    fields: Mapping[tuple[str, str], Mapping[str, Rule]]
+
+
+@lru_cache(maxsize=1)
+def rules() -> Rules:
+    """values.json, parsed once."""
+    raw = json.loads(_PATH.read_text(encoding="utf-8"))
+    formats = {
+        n: Format(n, v["what"], tuple(v.get("dates", ())), bool(v.get("unknown_parts")),
+                  re.compile(v["pattern"], re.ASCII) if "pattern" in v else None)
+        for n, v in raw["formats"].items()
+    }
+    code_lists = raw["code_lists"]
+    corrections = {(s, t, f): n for s, tables in raw["max_length_corrections"].items() if not s.startswith("_")
+                   for t, fields in tables.items() for f, n in fields.items()}
+    fields: dict[tuple[str, str], dict[str, Rule]] = {}
+    for std, tables in raw["fields"].items():
+        for table, spec in tables.items():
+            per: dict[str, Rule] = {}
+            for name, r in spec.items():
+                codes = None
+                if "codes" in r:
+                    table_codes = code_lists[r["codes"]]
+                    codes = (r["codes"], ", ".join(f"{c} {m}" for c, m in table_codes.items()), table_codes)
+                per[name] = Rule(name, formats[r["format"]] if "format" in r else None, bool(r.get("list")), codes)
+            fields[(std, table)] = per
+    return Rules(formats, code_lists, corrections, fields)
+
+
+def field_rule(standard: str, table: str, name: str) -> Rule | None:
+    return rules().fields.get((standard, table), {}).get(name)
+
+
+def max_length(standard: str, table: str, f: Field) -> int | None:
+    """The published limit of a field (after the corrections in values.json); None when unpublished."""
+    fixed = rules().max_length.get((standard, table, f.name))
+    if fixed is not None:
+        return fixed
+    return f.max_length if f.published else None
+
+
+# --------------------------------------------------------------------------- dates
+
+_WIDTH = {"yyyyMMdd": 8, "yyyyMMddHHmm": 12}
+
+
+def valid_date(value: str, fmt: Format) -> bool:
+    """A real calendar date/time in one of the format's layouts (00 parts allowed for birth dates)."""
+    if not _DIGITS.fullmatch(value) or len(value) not in {_WIDTH[d] for d in fmt.dates}:
+        return False
+    y, mo, d = int(value[0:4]), int(value[4:6]), int(value[6:8])
+    hh, mm = (int(value[8:10]), int(value[10:12])) if len(value) == 12 else (0, 0)
+    if fmt.unknown_parts:
+        if mo == 0 and d != 0:
+            return False  # an unknown month needs an unknown day
+        if d == 0 and (hh, mm) != (0, 0):
+            return False  # an unknown day needs an unknown time
+        mo, d = mo or 1, d or 1
+    try:
+        datetime(y, mo, d, hh, mm)
+    except ValueError:
+        return False
+    return True
+
+
+def format_ok(value: str, fmt: Format) -> bool:
+    if fmt.pattern is not None:
+        return fmt.pattern.fullmatch(value) is not None
+    return valid_date(value, fmt)
+
+
+# --------------------------------------------------------------------------- checks
+
+def _show(value: str) -> str:
+    return value if len(value) <= _SHOW else value[:_SHOW - 3] + "..."
+
+
+def check_value(standard: str, table: str, f: Field, value: str) -> list[str]:
+    """Problems of one (trimmed, non-empty) value, as reasons without the location."""
+    out: list[str] = []
+    if f.kind == "integer" and not INTEGER.fullmatch(value):
+        out.append(f"{_show(value)} is not an integer (ASCII digits, optional sign)")
+    elif f.kind == "decimal" and not DECIMAL.fullmatch(value):
+        out.append(f"{_show(value)} is not a decimal number (ASCII digits, optional sign, '.' as separator)")
+    limit = max_length(standard, table, f)
+    if limit is not None and len(value) > limit:
+        out.append(f"{_show(value)} is {len(value)} characters long, more than the published maximum of {limit}")
+    rule = field_rule(standard, table, f.name)
+    if rule is None:
+        return out
+    if rule.codes is not None:
+        name, described, codes = rule.codes
+        if value not in codes:
+            out.append(f"{_show(value)} is not in the closed code list ({described})")
+    elif rule.format is not None:
+        if rule.list:
+            bad = [(i, item) for i, item in enumerate(value.split(";"), 1) if not format_ok(item, rule.format)]
+            if bad:
+                which = ", ".join(f"{i} ({_show(item)!r})" for i, item in bad[:5])
+                items = "item" if len(bad) == 1 else "items"
+                out.append(f"{_show(value)}: in this ';'-separated list, {items} {which} "
+                           f"{'is' if len(bad) == 1 else 'are'} not {rule.format.what}")
+        elif not format_ok(value, rule.format):
+            out.append(f"{_show(value)} is not {rule.format.what}")
+    return out
+
+
+def _check_record(std: str, lay: TableLayout, n: int, record: Mapping[str, str], ma_lk: str) -> list[str]:
+    where = f"{lay.table} record {n}"
+    out: list[str] = []
+    own = record.get("MA_LK")
+    if own is None:
+        out.append(f"{where} MA_LK: missing")
+    elif not own.strip():
+        out.append(f"{where} MA_LK: empty")
+    elif ma_lk and own.strip() != ma_lk:
+        out.append(f"{where} MA_LK: {_show(own.strip())} differs from the episode's MA_LK {_show(ma_lk)}")
+    for f in lay.fields:
+        value = record.get(f.name)
+        if value is None:
+            continue
+        value = value.strip()
+        if value:
+            out.extend(f"{where} {f.name}: {reason}" for reason in check_value(std, lay.table, f, value))
+    return out
+
+
+def check_episode(ep: Episode) -> list[str]:
+    """Every problem of the episode at once (empty: nothing the spec rules out).  Never raises on values."""
+    tables = layouts(ep.standard)
+    ma_lk = (ep.ma_lk or "").strip()
+    out: list[str] = [] if ma_lk else ["episode: MA_LK is empty"]
+    summary = ep.tables.get("XML1") or []
+    if not summary:
+        out.append("XML1: missing (the episode summary, which carries MA_LK, must have one record)")
+    for table, records in ep.tables.items():
+        lay = tables.get(table)
+        if lay is None:
+            out.append(f"{table}: no such table in standard {ep.standard}")
+            continue
+        if lay.single and len(records) > 1:
+            out.append(f"{table}: holds one record, got {len(records)}")
+        for n, record in enumerate(records, 1):
+            out.extend(_check_record(ep.standard, lay, n, record, ma_lk))
+    return out
+
+
+def trimmed(ep: Episode) -> Episode:
+    """The episode as it reads back after a write: every value with leading/trailing blanks removed."""
+    return Episode(ma_lk=ep.ma_lk.strip(), standard=ep.standard, position=ep.position,
+                   tables={t: [{k: v.strip() for k, v in r.items()} for r in rs] for t, rs in ep.tables.items()})
