@@ -62,7 +62,8 @@ def test_extensions_are_constraints_on_extension() -> None:
 def test_profiles_are_resource_constraints_on_their_core_type() -> None:
     assert set(profiles.PROFILE) == {
         "vn-core-patient", "vn-core-encounter", "vn-core-observation-lab", "vn-core-observation-vitals",
-        "vn-core-documentreference-transfer", "vn-core-documentreference-discharge", "vn-core-documentreference-summary"}
+        "vn-core-documentreference-transfer", "vn-core-documentreference-discharge", "vn-core-documentreference-summary",
+        "vn-core-documentreference-insurance-table"}
     for r in PROFILES:
         assert r["derivation"] == "constraint" and r["fhirVersion"] == "4.0.1" and r["abstract"] is False
         assert r["baseDefinition"] == f"http://hl7.org/fhir/StructureDefinition/{r['type']}"
@@ -156,7 +157,7 @@ def _applicable(resource: dict) -> list[str]:
         codes = {c.get("code") for c in resource["type"]["coding"]}
         return [sd["id"] for sd in PROFILES if sd["type"] == "DocumentReference" and
                 next(e for e in sd["differential"]["element"] if e["id"] == "DocumentReference.type")
-                ["patternCodeableConcept"]["coding"][0]["code"] in codes]
+                ["patternCodeableConcept"]["coding"][0].get("code") in codes]
     return APPLIES.get(resource["resourceType"], [])
 
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from .config import Settings
 from .fhir.repository import Repository
 from .http.errors import install_error_handlers
-from .http.routers import history, metadata, operations, resources, search, system
+from .http.routers import conformance, history, metadata, operations, resources, search, system, terminology, validation
 from .storage.base import Store
 from .storage.factory import make_store
 
@@ -41,6 +41,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
     app.state.settings = settings
     install_error_handlers(app)
     # Order matters: literal segments (metadata, _history, _search) before {id}.
-    for module in (metadata, system, history, operations, search, resources):
+    # $validate, $lookup, $validate-code before the read-only conformance types' {id} routes,
+    # all before the stored types' routes.
+    for module in (metadata, system, history, operations, validation, terminology, conformance, search, resources):
         app.include_router(module.router, prefix="/fhir")
     return app

@@ -21,6 +21,9 @@ class Settings:
     max_count: int = 1000
     #: most entries in one batch or transaction Bundle (413 beyond)
     max_bundle_entries: int = 10_000
+    #: writes of Patient, Encounter, Observation, DocumentReference must conform to a
+    #: Vietnamese core profile (env LIENTHONG_REQUIRE_PROFILES=1, ``serve --require-profiles``)
+    require_profiles: bool = False
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -32,5 +35,7 @@ class Settings:
             key = "LIENTHONG_" + name.upper()
             if key in os.environ:
                 env[name] = int(os.environ[key])
+        if "LIENTHONG_REQUIRE_PROFILES" in os.environ:
+            env["require_profiles"] = os.environ["LIENTHONG_REQUIRE_PROFILES"].strip().lower() in ("1", "true", "yes", "on")
         env.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**env)  # type: ignore[arg-type]

@@ -55,12 +55,16 @@ class SampleData:
             "address": [{"use": "home", "city": city, "country": "VN"}],
         }
 
-    def encounter(self, patient_ref: str, facility: str) -> dict[str, Any]:
+    def encounter(self, patient_ref: str, facility: str, ma_lk: str | None = None) -> dict[str, Any]:
+        """An Encounter; with ``ma_lk`` it carries the episode link code the core profile asks for."""
         r = self.rng
         day = f"2025-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}"
         inpatient = r.random() < 0.3
+        encounter: dict[str, Any] = {"resourceType": "Encounter"}
+        if ma_lk is not None:
+            encounter["identifier"] = [{"system": f"{SID['ma-lk']}/{facility}", "value": ma_lk}]
         return {
-            "resourceType": "Encounter",
+            **encounter,
             "status": "finished",
             "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP" if inpatient else "AMB"},
             "subject": {"reference": patient_ref},
@@ -87,7 +91,7 @@ class SampleData:
         return {
             "resourceType": "DocumentReference",
             "status": "current",
-            "type": {"text": "Giấy chuyển tuyến"},
+            "type": {"coding": [{"system": LOINC, "code": "57133-1", "display": "Referral note"}], "text": "Giấy chuyển tuyến"},
             "subject": {"reference": patient_ref},
             "context": {"encounter": [{"reference": encounter_ref}]},
             "content": [{"attachment": {"contentType": "text/plain; charset=utf-8", "data": base64.b64encode(text.encode()).decode()}}],
@@ -104,7 +108,8 @@ class SampleData:
         cccd = patient["identifier"][0]["value"]
         entries = [
             {"fullUrl": p_url, "resource": patient, "request": {"method": "POST", "url": "Patient", "ifNoneExist": f"identifier={SYS_CCCD}|{cccd}"}},
-            {"fullUrl": e_url, "resource": self.encounter(p_url, f"{self.rng.randint(1, 96):02d}{self.rng.randint(1, 999):03d}"), "request": {"method": "POST", "url": "Encounter"}},
+            {"fullUrl": e_url, "resource": self.encounter(p_url, f"{self.rng.randint(1, 96):02d}{self.rng.randint(1, 999):03d}", f"LK{cccd}"),
+             "request": {"method": "POST", "url": "Encounter"}},
         ]
         for _ in range(observations):
             entries.append({"fullUrl": f"urn:uuid:{self._uuid()}", "resource": self.observation(p_url, e_url), "request": {"method": "POST", "url": "Observation"}})

@@ -12,7 +12,7 @@ fixes on the discriminator paths.
 """
 from __future__ import annotations
 
-from .common import (CORE, DATE, FHIR_VERSION, LOINC, OBS_CATEGORY, PUBLISHER, UCUM, V2_0203, VERSION, pascal,
+from .common import (BASE, CORE, DATE, FHIR_VERSION, LOINC, OBS_CATEGORY, PUBLISHER, UCUM, V2_0203, VERSION, pascal,
                      sd_url, sid, vs_url)
 
 Invariant = tuple[str, str, str, str]  # key, severity, human, expression
@@ -45,7 +45,9 @@ def _category_slices(type_: str, name: str, code: str, display: str) -> list[dic
     ]
 
 
-def _doc_elements(loinc: str, display: str) -> list[dict]:
+def _doc_elements(loinc: str | None, display: str, system: str = LOINC) -> list[dict]:
+    """A document profile: the type pattern is ``system`` + ``loinc`` (or any code of ``system``)."""
+    coding = {"system": system, "code": loinc} if loinc else {"system": system}
     return [
         {"id": "DocumentReference", "constraint": [
             ("vn-doc-1", "warning", "Each attachment carries the document (data) or says where it is (url)",
@@ -53,7 +55,7 @@ def _doc_elements(loinc: str, display: str) -> list[dict]:
         _ms("DocumentReference.identifier"),
         _ms("DocumentReference.status"),
         _ms("DocumentReference.type", min=1, short=display,
-            patternCodeableConcept={"coding": [{"system": LOINC, "code": loinc}]}),
+            patternCodeableConcept={"coding": [coding]}),
         _ms("DocumentReference.subject", min=1,
             type=[{"code": "Reference", "targetProfile": [f"{CORE}/Patient"]}]),
         _ms("DocumentReference.author"),
@@ -174,6 +176,10 @@ PROFILES: list[tuple[str, str, str, str, list[dict]]] = [
     ("vn-core-documentreference-summary", "DocumentReference", "Vietnamese core medical record summary",
      "The medical record summary (insurance table XML8; LOINC 34133-9).",
      _doc_elements("34133-9", "Summary of episode note")),
+    ("vn-core-documentreference-insurance-table", "DocumentReference", "Vietnamese core insurance table kept whole",
+     "An insurance XML table without a clinical FHIR home (130 XML6, XML9, XML10, XML11, XML15), kept as its XML "
+     "document and linked to the episode's Encounter; the type is the table's code in CodeSystem bhyt-table.",
+     _doc_elements(None, "Insurance XML table", system=f"{BASE}/CodeSystem/bhyt-table")),
 ]
 
 

@@ -78,7 +78,15 @@ class Repository:
         return page.versions
 
     def prepare(self, type_: str, id_: str, resource: dict[str, Any], previous: Version | None = None, method: str = "POST") -> tuple[Write, dict[str, Any]]:
-        """The write that makes ``resource`` the next version: stamped, serialised, indexed."""
+        """The write that makes ``resource`` the next version: stamped, serialised, indexed.
+
+        With ``require_profiles`` every write of a core type passes the Vietnamese profiles
+        first (422 with every problem otherwise); all write paths come through here.
+        """
+        if self.settings.require_profiles:
+            from .profiling.mandatory import enforce
+
+            enforce(resource)
         vid = previous.vid + 1 if previous else 1
         ts = now_us()
         if previous is not None and ts <= previous.ts:

@@ -15,7 +15,8 @@ async def test_capability_statement(client) -> None:
     cs = r.json()
     assert cs["resourceType"] == "CapabilityStatement" and cs["fhirVersion"] == "4.0.1"
     rest = cs["rest"][0]
-    assert {r["type"] for r in rest["resource"]} == set(RESOURCE_TYPES)
+    # the stored types, plus the read-only conformance types served from profiles/
+    assert {r["type"] for r in rest["resource"]} == set(RESOURCE_TYPES) | {"StructureDefinition", "CodeSystem", "ValueSet", "NamingSystem"}
     patient = next(r for r in rest["resource"] if r["type"] == "Patient")
     params = {p["name"] for p in patient["searchParam"]}
     assert {"identifier", "_id", "_lastUpdated", "gender"} <= params

@@ -67,6 +67,6 @@ async def test_export_of_an_encounter_that_is_not_a_transfer(client) -> None:
 
 async def test_operations_in_capability_statement(client) -> None:
     cs = (await client.get("metadata")).json()["rest"][0]
-    assert {o["name"] for o in cs["operation"]} == {"import-transfer54"}
+    assert "import-transfer54" in {o["name"] for o in cs["operation"]}
     encounter = next(r for r in cs["resource"] if r["type"] == "Encounter")
-    assert {o["name"] for o in encounter["operation"]} == {"transfer54"}
+    assert "transfer54" in {o["name"] for o in encounter["operation"]}

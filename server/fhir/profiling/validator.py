@@ -1,0 +1,88 @@
+"""``validate``: base type, base R4 invariants, then every claimed or requested profile.
+
+Never raises: whatever the input, the answer is a list of issues. A failure inside the
+validator itself becomes one ``exception`` issue rather than a 5xx.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterable
+
+from ..outcome import Issue
+from ..validation import validate_resource
+from . import base_invariants
+from .instance import finding
+from .registry import ProfileRegistry, default_registry
+from .walker import ProfileWalk
+
+log = logging.getLogger("lienthong")
+
+
+def claimed_profiles(resource: Any) -> list[str]:
+    meta = resource.get("meta") if isinstance(resource, dict) else None
+    found = meta.get("profile") if isinstance(meta, dict) else None
+    return [p for p in found if isinstance(p, str)] if isinstance(found, list) else []
+
+
+def validate(
+    resource: Any,
+    profiles: Iterable[str] | None = None,
+    *,
+    registry: ProfileRegistry | None = None,
+    unknown_profile: str = "warning",
+    max_depth: int = 64,
+) -> list[Issue]:
+    """Every issue of ``resource`` against its base type and its profiles (``meta.profile`` + ``profiles``).
+
+    ``unknown_profile`` is the severity of a profile URL the server does not know ("warning"
+    as HAPI does; "error" when profiles are mandatory).
+    """
+    try:
+        issues = list(validate_resource(resource, max_depth=max_depth))
+    except Exception:  # pragma: no cover - validate_resource promises not to raise
+        log.exception("base validation failed")
+        return [Issue("exception", "The validator failed on this content; this is a server bug")]
+    if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+        return issues
+    if any(i.code == "too-costly" for i in issues):
+        return issues  # too deep to walk again
+    malformed = any(i.code == "structure" for i in issues)
+    try:
+        found = _not_reported(base_invariants.check(resource), issues)
+        found += profile_issues(resource, profiles, registry=registry, unknown_profile=unknown_profile)
+    except Exception as exc:
+        log.exception("profile validation failed")
+        return issues + [Issue("exception", f"The profile validator failed on this content ({type(exc).__name__}); this is a server bug")]
+    if malformed:  # an invariant the engine cannot evaluate on malformed content says nothing new
+        found = [i for i in found if not (i.code == "not-supported" and "could not be evaluated" in i.diagnostics)]
+    return issues + found
+
+
+def _not_reported(found: list[Issue], already: list[Issue]) -> list[Issue]:
+    """Base invariants the structural walk has already reported (it checks ext-1) are dropped."""
+    seen = {(e, key) for i in already for e in i.expression for key in _keys(i.diagnostics)}
+    return [i for i in found if not any((e, key) in seen for e in i.expression for key in _keys(i.diagnostics))]
+
+
+def _keys(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"\b([a-z]{2,5}-\d+)\b", text)
+
+
+def profile_issues(resource: dict[str, Any], profiles: Iterable[str] | None = None, *, registry: ProfileRegistry | None = None, unknown_profile: str = "warning") -> list[Issue]:
+    registry = registry or default_registry()
+    rtype = resource["resourceType"]
+    urls = list(dict.fromkeys([*claimed_profiles(resource), *(profiles or [])]))
+    issues: list[Issue] = []
+    for url in urls:
+        sd = registry.get(url)
+        if sd is None:
+            issues.append(finding("profile", unknown_profile, "not-supported", rtype, f"the profile {url} is not known to this server, so the resource was not checked against it", url))  # type: ignore[arg-type]
+            continue
+        if sd.get("type") != rtype or sd.get("kind") != "resource":
+            issues.append(finding("profile", "error", "invalid", rtype, f"the profile is for {sd.get('type')}, not {rtype}", url))
+            continue
+        issues += ProfileWalk(registry, sd, resource).run([(resource, rtype)])
+    return issues
