@@ -25,7 +25,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from .app import create_app
 
-    settings = Settings.from_env(store_url=args.store)
+    settings = Settings.from_env(store_url=args.store, require_profiles=True if args.require_profiles else None)
     try:
         asyncio.run(_check_store(settings.store_url))
     except (StoreConfigError, ValueError) as exc:
@@ -202,6 +202,190 @@ def _add_transfer54(sub: argparse._SubParsersAction) -> None:
     f.set_defaults(func=_t54_from_fhir)
 
 
+# ----------------------------------------------------------------------------- bhyt
+# Problems are printed as "FILE: HOSO n (MA_LK x): reason", one line per reason.
+
+def _out_line(data: bytes) -> None:
+    """One NDJSON line on stdout (through its binary buffer when it has one)."""
+    out = sys.stdout
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:
+        out.write(data.decode("utf-8") + "\n")
+        return
+    buffer.write(data + b"\n")
+
+
+def _bhyt_to_fhir(args: argparse.Namespace) -> int:
+    from mappings.bhyt_xml.envelope import EnvelopeError, read_envelope
+
+    from .imports.episodes import EpisodeFailed, insurance_bundle
+
+    label = _label(args.file)
+    if args.file == "-":
+        source = getattr(sys.stdin, "buffer", None)
+        if source is None:
+            print(f"{label}: standard input cannot be read as bytes", file=sys.stderr)
+            return 1
+    else:
+        try:
+            source = open(args.file, "rb")  # noqa: SIM115 - closed below, the reader streams from it
+        except OSError as exc:
+            print(f"{label}: cannot read the file: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+    broken = 0
+    sys.stdout.flush()
+    try:
+        for result in read_envelope(source):
+            try:
+                bundle = insurance_bundle(result)
+            except EpisodeFailed as exc:
+                broken += 1
+                for reason in exc.reasons:
+                    print(f"{label}: HOSO {result.position} (MA_LK {result.ma_lk or '?'}): {reason}", file=sys.stderr)
+                continue
+            _out_line(jsonio.dumps(bundle))
+    except EnvelopeError as exc:
+        print(f"{label}: not a readable insurance envelope: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"{label}: cannot read: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        getattr(sys.stdout, "buffer", sys.stdout).flush()
+        if args.file != "-":
+            source.close()
+    return 1 if broken else 0
+
+
+def _ndjson_bundles(data: bytes) -> list[tuple[int, object]]:
+    """(line, value) of each non-blank NDJSON line; one pretty-printed Bundle is accepted too."""
+    try:
+        whole = jsonio.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        pass
+    else:
+        return [(1, whole)]
+    out: list[tuple[int, object]] = []
+    problems: list = []
+    for n, line in enumerate(data.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            out.append((n, jsonio.loads(line)))
+        except UnicodeDecodeError as exc:
+            problems.append(_problem(f"line {n}: not UTF-8: {exc}", "bad-json"))
+        except (ValueError, RecursionError) as exc:
+            problems.append(_problem(f"line {n}: not valid JSON: {exc}", "bad-json"))
+    if problems:
+        raise _Failed(problems)
+    return out
+
+
+def _bhyt_from_fhir(args: argparse.Namespace) -> int:
+    from mappings.bhyt_xml.fhir import from_fhir
+    from mappings.bhyt_xml.writer import write_envelope
+
+    from .fhir.operations.bhyt import envelope_header
+
+    try:
+        values = _ndjson_bundles(_read(args.file))
+        if not values:
+            raise _Failed([_problem("no Bundle in the input (expected one transaction Bundle per line)", "not-a-bundle")])
+        episodes, problems = [], []
+        for n, value in values:
+            if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
+                problems.append(_problem(f"line {n}: not a FHIR Bundle (a JSON object with resourceType \"Bundle\")", "not-a-bundle"))
+                continue
+            try:
+                episodes.append(from_fhir(value, args.standard))
+            except Exception as exc:  # any defect of the bundle's shape surfaces here
+                why = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__} {exc}"
+                problems.append(_problem(f"line {n}: the Bundle cannot be read as an insurance episode: {why}", "bad-bundle"))
+        if problems:
+            raise _Failed(problems)
+        try:
+            out = write_envelope(envelope_header(episodes), episodes, args.standard)
+        except (ValueError, TypeError) as exc:
+            raise _Failed([_problem(f"the envelope cannot be written: {exc}", "bad-bundle")]) from None
+    except _Failed as failed:
+        _report(args.file, failed.problems)
+        return 1
+    _emit(out)
+    return 0
+
+
+def _add_bhyt(sub: argparse._SubParsersAction) -> None:
+    bhyt = sub.add_parser("bhyt", help="insurance XML tables (GIAMDINHHS envelopes, standards 130 and 4210) to and from FHIR")
+    cmds = bhyt.add_subparsers(dest="bhyt_command", required=True)
+    t = cmds.add_parser("to-fhir", help="print one transaction Bundle per episode (NDJSON); broken episodes on stderr, exit 1")
+    t.add_argument("file", metavar="FILE", help="envelope file, or '-' for standard input")
+    t.set_defaults(func=_bhyt_to_fhir)
+    f = cmds.add_parser("from-fhir", help="print the envelope of the episodes in NDJSON transaction Bundles")
+    f.add_argument("file", metavar="FILE", help="NDJSON file (one Bundle per line), or '-' for standard input")
+    f.add_argument("--standard", choices=["130", "4210"], default=None, help="write in this standard (default: each episode's own)")
+    f.set_defaults(func=_bhyt_from_fhir)
+
+
+# ----------------------------------------------------------------------------- import
+
+def _import(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from rich.console import Console
+
+    from .imports.discovery import MissingPath, check_paths, discover
+    from .imports.progress import BarProgress
+    from .imports.quarantine import Quarantine, default_folder
+    from .imports.run import ImportRun
+    from .imports.targets import ServerTarget, StoreTarget, TargetUnavailable
+
+    try:
+        paths = check_paths(args.paths)
+    except MissingPath as exc:
+        print(f"lienthong import: {exc}", file=sys.stderr)
+        return 2
+    started = datetime.now().astimezone()
+    folder = Path(args.quarantine) if args.quarantine else default_folder(started)
+    files = list(discover(paths, exclude=folder))
+    target = ServerTarget(args.server) if args.server else StoreTarget(args.store)
+    run = ImportRun(target, Quarantine(folder), BarProgress(Console(stderr=True)))
+
+    async def go():  # noqa: ANN202
+        await target.open()
+        try:
+            return await run.run(files)
+        finally:
+            await target.close()
+
+    try:
+        report = asyncio.run(go())
+    except TargetUnavailable as exc:
+        print(f"lienthong import: {exc}", file=sys.stderr)
+        return 2
+    report.render(Console(file=sys.stdout, highlight=False, soft_wrap=True))
+    if args.report:
+        out = Path(args.report)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(jsonio.dumps(report.to_json(), pretty=True))
+    return 0 if report.ok else 1
+
+
+def _add_import(sub: argparse._SubParsersAction) -> None:
+    imp = sub.add_parser(
+        "import",
+        help="import files and folders of insurance envelopes and transfer records, each episode atomically",
+        description="Files are recognised by content: GIAMDINHHS envelopes, transfer records (JSON or XML); "
+        "anything else is reported as skipped. Exit status: 0 all stored, 1 some failed, 2 usage error.",
+    )
+    imp.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (read recursively)")
+    where = imp.add_mutually_exclusive_group()
+    where.add_argument("--store", default=None, help=f"store URL (default: $LIENTHONG_STORE or {DEFAULT_STORE}), written in-process")
+    where.add_argument("--server", default=None, metavar="URL", help="FHIR base URL of a running server (http://host:8080/fhir)")
+    imp.add_argument("--report", metavar="FILE.json", default=None, help="also write the report as JSON")
+    imp.add_argument("--quarantine", metavar="DIR", default=None, help="where failed episodes are copied (default: ./quarantine/<run time>/)")
+    imp.set_defaults(func=_import)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lienthong", description="Liên Thông: FHIR R4 interoperability server for Vietnamese health data")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -211,8 +395,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--store", default=None, help=f"sqlite:///path.db or mongodb://… (default: $LIENTHONG_STORE or {DEFAULT_STORE})")
     serve.add_argument("--load-examples", metavar="DIR", default=None, help="load the example bundles in DIR at start-up")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--require-profiles", action="store_true", help="writes of the core types must conform to a Vietnamese core profile (or $LIENTHONG_REQUIRE_PROFILES=1)")
     serve.set_defaults(func=_serve)
     _add_transfer54(sub)
+    _add_bhyt(sub)
+    _add_import(sub)
     return parser
 
 

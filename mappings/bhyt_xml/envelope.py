@@ -71,6 +71,9 @@ class Episode:
     standard: str  # "130" | "4210"
     tables: dict[str, list[Record]]  # "XML1" → records (single-record tables: a list of one)
     position: int = field(default=0, compare=False)  # 1-based place in the envelope (0: not read)
+    #: byte offsets [start, end) of the <HOSO> element in the source (None: not read from a file);
+    #: lets a failed episode be copied byte for byte (quarantine) without keeping it in memory
+    span: tuple[int, int] | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -78,6 +81,7 @@ class BrokenEpisode:
     position: int
     ma_lk: str | None
     reasons: list[str]
+    span: tuple[int, int] | None = field(default=None, compare=False)  # as Episode.span
 
 
 Result = Union[Episode, BrokenEpisode]
@@ -185,10 +189,11 @@ def decode_base64(parts: list[str]) -> bytes:
 # --------------------------------------------------------------------------- one HOSO
 
 class _Hoso:
-    __slots__ = ("position", "files", "size", "reasons", "loai", "content", "in_loai", "in_content")
+    __slots__ = ("position", "start", "files", "size", "reasons", "loai", "content", "in_loai", "in_content")
 
-    def __init__(self, position: int):
+    def __init__(self, position: int, start: int = 0):
         self.position = position
+        self.start = start
         self.files: list[tuple[str, list[str]]] = []
         self.size = 0
         self.reasons: list[str] = []
@@ -302,7 +307,7 @@ class EnvelopeReader:
         h = self._hoso
         if name == "HOSO" and h is None:
             self._count += 1
-            self._hoso = _Hoso(self._count)
+            self._hoso = _Hoso(self._count, self._parser.CurrentByteIndex)
         elif h is not None:
             if name == "FILEHOSO":
                 h.loai, h.content = [], []
@@ -328,7 +333,9 @@ class EnvelopeReader:
         h = self._hoso
         if h is not None:
             if name == "HOSO":
-                self._ready.append(_finish_hoso(h, self._max_table))
+                result = _finish_hoso(h, self._max_table)
+                result.span = (h.start, self._element_end())
+                self._ready.append(result)
                 self._hoso = None
             elif name == "LOAIHOSO":
                 h.in_loai = False
@@ -362,6 +369,15 @@ class EnvelopeReader:
             if self._text_size > MAX_HEADER_TEXT:
                 raise EnvelopeError(f"<{self._stack[-1]}> is longer than {MAX_HEADER_TEXT} characters")
             self._text.append(text)
+
+    def _element_end(self) -> int:
+        """Byte offset just past the element whose end tag is being reported."""
+        at = self._parser.CurrentByteIndex
+        rel = at - self._window_start
+        buf = self._window
+        if buf[rel:rel + 2] != b"</":  # <HOSO/>: expat reports the end after the empty tag
+            return at
+        return self._window_start + buf.index(b">", rel) + 1
 
     def _copy_signature(self) -> str:
         start = self._sig_start - self._window_start

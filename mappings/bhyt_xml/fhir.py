@@ -540,7 +540,11 @@ _ROW_SKELETON: dict[str, dict] = {
     "DocumentReference": {"status": "current"},
     "Appointment": {},
 }
-_ABSENT = {"extension": [{"url": DATA_ABSENT, "valueCode": "unknown"}]}
+
+
+def _absent() -> dict:
+    """An element the record does not give: data-absent-reason ``unknown``."""
+    return {"extension": [{"url": DATA_ABSENT, "valueCode": "unknown"}]}
 
 
 def _finish_row(table: str, res: dict, ctx: _Context, patient_ref: dict, enc_url: str, r: Rules,
@@ -549,12 +553,12 @@ def _finish_row(table: str, res: dict, ctx: _Context, patient_ref: dict, enc_url
     rtype = res["resourceType"]
     enc_ref = {"reference": enc_url}
     if rtype == "MedicationRequest":
-        res.setdefault("medicationCodeableConcept", dict(_ABSENT))
+        res.setdefault("medicationCodeableConcept", _absent())
         res["subject"], res["encounter"] = patient_ref, enc_ref
     elif rtype in ("Procedure", "ClinicalImpression"):
         res["subject"], res["encounter"] = patient_ref, enc_ref
     elif rtype == "Observation":
-        res.setdefault("code", dict(_ABSENT))
+        res.setdefault("code", _absent())
         res["subject"], res["encounter"] = patient_ref, enc_ref
     elif rtype == "Appointment":
         res["status"] = "booked" if "start" in res else "proposed"
@@ -635,6 +639,13 @@ def to_fhir(episode: Episode) -> dict:
             name["family"] = words[0]
             if words[1:]:
                 name["given"] = words[1:]
+    # What the core profiles require but the record does not say: data-absent-reason, not a guess
+    if "name" not in pat:
+        pat["name"] = [_absent()]
+    if "gender" not in pat:
+        pat["_gender"] = _absent()
+    if "start" not in enc.get("period", {}):
+        enc.setdefault("period", {})["_start"] = _absent()
     if "telecom" in pat:
         pat["telecom"][0]["system"] = "phone"
     if "address" in pat:

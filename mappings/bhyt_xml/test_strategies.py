@@ -47,7 +47,7 @@ def test_every_rule_gets_broken(std):
     assert set(candidates(std)) == expected
     seen = set()
 
-    @settings(FAST, max_examples=80, derandomize=True)
+    @settings(FAST, max_examples=250, derandomize=True)
     @given(broken_episodes(std))
     def run(case):
         seen.add(case.rule)

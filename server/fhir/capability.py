@@ -10,10 +10,43 @@ INTERACTIONS = ["read", "vread", "update", "delete", "history-instance", "histor
 #: operations per resource type, as the CapabilityStatement names them
 OPERATIONS: dict[str, list[dict[str, str]]] = {
     "Patient": [{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}],
-    "Encounter": [{"name": "transfer54", "definition": "https://lienthong.dev/fhir/OperationDefinition/Encounter-transfer54"}],
+    "Encounter": [
+        {"name": "transfer54", "definition": "https://lienthong.dev/fhir/OperationDefinition/Encounter-transfer54"},
+        {"name": "bhyt-xml", "definition": "https://lienthong.dev/fhir/OperationDefinition/Encounter-bhyt-xml"},
+    ],
 }
 #: operations on the base URL
-SYSTEM_OPERATIONS = [{"name": "import-transfer54", "definition": "https://lienthong.dev/fhir/OperationDefinition/import-transfer54"}]
+SYSTEM_OPERATIONS = [
+    {"name": "import-transfer54", "definition": "https://lienthong.dev/fhir/OperationDefinition/import-transfer54"},
+    {"name": "import-bhyt", "definition": "https://lienthong.dev/fhir/OperationDefinition/import-bhyt"},
+]
+
+
+#: $validate, on every stored type (type and instance level)
+VALIDATE_OPERATION = {"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}
+#: operations of the read-only conformance types
+CONFORMANCE_OPERATIONS: dict[str, list[dict[str, str]]] = {
+    "CodeSystem": [{"name": "lookup", "definition": "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup"}],
+    "ValueSet": [{"name": "validate-code", "definition": "http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code"}],
+}
+
+
+def conformance_resources() -> list[dict[str, Any]]:
+    """The project's profiles and terminology: read and search only (served from profiles/)."""
+    from .profiling import catalog
+
+    types = {"_id": "token", "url": "uri", "name": "string", "status": "token", "version": "token"}
+    out = []
+    for rtype in sorted(catalog.TYPES):
+        entry: dict[str, Any] = {
+            "type": rtype,
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "searchParam": [{"name": p, "type": types[p]} for p in catalog.PARAMS],
+        }
+        if rtype in CONFORMANCE_OPERATIONS:
+            entry["operation"] = CONFORMANCE_OPERATIONS[rtype]
+        out.append(entry)
+    return out
 
 
 def capability_statement(repo: Repository, base_url: str, software_version: str, store_kind: str) -> dict[str, Any]:
@@ -41,9 +74,9 @@ def capability_statement(repo: Repository, base_url: str, software_version: str,
                 "searchRevInclude": ["*", *revs],
                 "searchParam": params,
         }
-        if rtype in OPERATIONS:
-            entry["operation"] = OPERATIONS[rtype]
+        entry["operation"] = [*OPERATIONS.get(rtype, []), VALIDATE_OPERATION]
         resources.append(entry)
+    resources += conformance_resources()
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",

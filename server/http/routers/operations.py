@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from mappings.transfer54.xml_form import write_xml
 
 from ... import jsonio
+from ...fhir.operations.bhyt import export_bhyt, import_bhyt
 from ...fhir.operations.everything import everything
 from ...fhir.operations.transfer54 import export_transfer54, import_transfer54, read_record
 from ...fhir.outcome import FhirError
@@ -59,3 +60,26 @@ async def transfer54_op(request: Request, id_: str) -> Response:
     if fmt.endswith("xml"):
         return Response(content=write_xml(record), media_type="application/xml; charset=utf-8")
     return Response(content=jsonio.dumps(record, pretty=wants_pretty(request)), media_type="application/json; charset=utf-8")
+
+
+_XML_TYPES = ("application/xml", "text/xml")
+
+
+@router.post("/$import-bhyt")
+async def import_bhyt_op(request: Request) -> Response:
+    """Store each HOSO of an insurance envelope (``application/xml``); a batch-response, one entry per HOSO."""
+    check_accept(request)
+    repo = repo_of(request)
+    ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if ctype and ctype not in _XML_TYPES:
+        raise FhirError.of(415, "not-supported", f"Content-Type '{ctype}' is not supported; send the GIAMDINHHS envelope as application/xml")
+    entries = await import_bhyt(repo, await read_body(request, repo.settings))
+    return fhir_response({"resourceType": "Bundle", "type": "batch-response", "entry": entries}, pretty=wants_pretty(request))
+
+
+@router.get("/Encounter/{id_}/$bhyt-xml")
+async def bhyt_xml_op(request: Request, id_: str) -> Response:
+    """The insurance envelope of a stored episode; ``standard=130|4210`` (default: the one it came in)."""
+    standard = request.query_params.get("standard")
+    data = await export_bhyt(repo_of(request), id_, standard)
+    return Response(content=data, media_type="application/xml; charset=utf-8")

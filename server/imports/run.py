@@ -1,0 +1,139 @@
+"""The import run: every file found, recognised by content, episode by episode into the target.
+
+Envelopes are streamed (one HOSO decoded at a time) so memory stays bounded whatever their size.
+Each episode is one transaction; whatever fails it (the reader, the value checks, the mapping, the
+store) is noted in the report with its reasons and the episode is copied to the quarantine. Nothing
+stops the run but its end: a broken episode, or a file that cannot be read, never stops the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from mappings.bhyt_xml.envelope import EnvelopeError, read_envelope
+
+from .. import jsonio
+from .discovery import Found
+from .episodes import EpisodeFailed, insurance_bundle, store_bundle, transfer_bundle
+from .quarantine import Held, Quarantine
+from .recognition import Kind, recognise
+from .report import FileProblem, Failure, Report
+from .targets import Target
+
+
+class Progress:
+    """What a run tells as it goes (the CLI draws a bar from it); the default tells nothing."""
+
+    def start(self, files: int) -> None: ...
+
+    def file(self, found: Found, size: int) -> None: ...
+
+    def advance(self, position: int, episodes: int, failed: int) -> None: ...
+
+    def file_done(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass
+class ImportRun:
+    target: Target
+    quarantine: Quarantine
+    progress: Progress
+    clock: Callable[[], datetime] = lambda: datetime.now().astimezone()
+
+    async def run(self, files: list[Found]) -> Report:
+        report = Report(self.target.description, self.clock())
+        self.progress.start(len(files))
+        try:
+            for found in files:
+                await self._file(found, report)
+                self.progress.file_done()
+        finally:
+            self.progress.stop()
+        report.finished = self.clock()
+        report.quarantine = self.quarantine.finish({
+            "started": report.started.isoformat(timespec="seconds"), "target": report.target,
+        })
+        return report
+
+    # ----------------------------------------------------------------- one file
+    async def _file(self, found: Found, report: Report) -> None:
+        report.files_seen += 1
+        kind = recognise(found.path)
+        if kind.skipped:
+            report.skipped.append(FileProblem(str(found.path), kind.reason))
+            return
+        report.files_by_kind[kind.name] = report.files_by_kind.get(kind.name, 0) + 1
+        try:
+            size = found.path.stat().st_size
+        except OSError:
+            size = 0
+        self.progress.file(found, size)
+        if kind.name == "envelope":
+            await self._envelope(found, kind, report)
+        else:
+            await self._transfer(found, kind, report)
+
+    async def _envelope(self, found: Found, kind: Kind, report: Report) -> None:
+        held: list[Held] = []
+        failures: list[Failure] = []
+        with found.path.open("rb") as f:
+            reader = read_envelope(f)
+            try:
+                for result in reader:
+                    report.read += 1
+                    ma_lk = result.ma_lk
+                    try:
+                        stored = await store_bundle(self.target, insurance_bundle(result))
+                    except EpisodeFailed as exc:
+                        failure = Failure(str(found.path), kind.name, result.position, ma_lk, exc.stage, exc.reasons, exc.status)
+                        failures.append(failure)
+                        held.append(Held(result.position, ma_lk, exc.reasons, result.span))
+                    else:
+                        report.count(stored.change)
+                    self.progress.advance(f.tell(), report.read, len(report.failures) + len(failures))
+            except EnvelopeError as exc:
+                report.bytes_read += f.tell()
+                await self._unreadable(found, kind, report, failures, held, str(exc))
+                return
+            report.bytes_read += f.tell()
+        if held:
+            copy = self.quarantine.envelope(found, reader.header, held)
+            name = copy.relative_to(self.quarantine.folder).as_posix()
+            for failure in failures:
+                failure.quarantined = name
+        report.failures.extend(failures)
+
+    async def _unreadable(self, found: Found, kind: Kind, report: Report, failures: list[Failure], held: list[Held], reason: str) -> None:
+        """The envelope breaks off: the whole file goes to the quarantine (its stored HOSO stay stored)."""
+        copy = self.quarantine.whole_file(found, kind.name, [reason], held)
+        name = copy.relative_to(self.quarantine.folder).as_posix()
+        for failure in failures:
+            failure.quarantined = name
+        report.failures.extend(failures)
+        report.file_errors.append(FileProblem(str(found.path), reason, name))
+
+    async def _transfer(self, found: Found, kind: Kind, report: Report) -> None:
+        from mappings.transfer54.xml_form import XmlFormError, parse_xml
+
+        data = found.path.read_bytes()
+        report.bytes_read += len(data)
+        report.read += 1
+        record: Any = None
+        try:
+            try:
+                record = parse_xml(data) if kind.name == "transfer54-xml" else jsonio.loads(data.removeprefix(b"\xef\xbb\xbf"))
+            except (XmlFormError, ValueError, UnicodeDecodeError, RecursionError) as exc:
+                raise EpisodeFailed("read", [f"cannot be read as a transfer record: {exc}"]) from None
+            stored = await store_bundle(self.target, transfer_bundle(record))
+        except EpisodeFailed as exc:
+            ma_lk = record.get("MA_LK") if isinstance(record, dict) and isinstance(record.get("MA_LK"), str) else None
+            copy = self.quarantine.whole_file(found, kind.name, [], [Held(None, ma_lk, exc.reasons)])
+            report.failures.append(Failure(str(found.path), kind.name, None, ma_lk, exc.stage, exc.reasons, exc.status,
+                                           copy.relative_to(self.quarantine.folder).as_posix()))
+        else:
+            report.count(stored.change)
+        self.progress.advance(len(data), report.read, len(report.failures))
