@@ -83,3 +83,41 @@ class EpisodeBundle:
 
     def bundle(self) -> dict:
         return {"resourceType": "Bundle", "type": "transaction", "entry": self.entries}
+
+
+class BundleIndex:
+    """The resources of a Bundle by reference text (fullUrl, ``Type/id``, conditional reference) and by type,
+    so a mapping can follow the references it wrote."""
+
+    def __init__(self, bundle: dict) -> None:
+        self.by_ref: dict[str, dict] = {}
+        self.by_type: dict[str, list[dict]] = {}
+        for e in bundle.get("entry", []):
+            res = e.get("resource")
+            if not isinstance(res, dict):
+                continue
+            self.by_type.setdefault(str(res.get("resourceType", "")), []).append(res)
+            if e.get("fullUrl"):
+                self.by_ref[e["fullUrl"]] = res
+            if res.get("id"):
+                self.by_ref.setdefault(f"{res['resourceType']}/{res['id']}", res)
+            cond = (e.get("request") or {}).get("ifNoneExist")
+            if cond:
+                self.by_ref[f"{res['resourceType']}?{cond}"] = res
+
+    def get(self, ref: dict | None) -> dict | None:
+        """The resource ``ref`` points at, or None."""
+        return self.by_ref.get(str((ref or {}).get("reference", "")))
+
+    def resolve(self, ref: dict | None) -> dict:
+        """The resource ``ref`` points at; ValueError when it is not in the Bundle."""
+        found = self.get(ref)
+        if found is None:
+            raise ValueError(f"reference {(ref or {}).get('reference')!r} does not resolve within the bundle")
+        return found
+
+    def one(self, type_: str) -> dict | None:
+        found = self.by_type.get(type_, [])
+        if len(found) > 1:
+            raise ValueError(f"the bundle has {len(found)} {type_} resources; expected at most one")
+        return found[0] if found else None

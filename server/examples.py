@@ -18,8 +18,12 @@ log = logging.getLogger("lienthong")
 
 
 async def load_examples(repo: Repository, folder: Path) -> int:
-    """Load every ``*.json`` under ``folder``; returns how many files were loaded."""
+    """Load every ``*.json`` under ``folder`` and every insurance-table envelope (``*.xml``);
+    returns how many files were loaded."""
     loaded = 0
+    for path in sorted(folder.rglob("*.xml")):
+        if await _import_envelope(repo, path):
+            loaded += 1
     for path in sorted(folder.rglob("*.json")):
         if path.name.endswith(".bundle.json"):
             continue  # what a transfer record maps to, kept for reading; the record itself is imported
@@ -51,3 +55,25 @@ async def _import_transfer_record(repo: Repository, record: dict[str, str]) -> N
     found = await repo.search("Encounter", repo.parse_search("Encounter", criteria, strict=True), {})
     if not found.matches:
         await import_transfer54(repo, record)
+
+
+async def _import_envelope(repo: Repository, path: Path) -> bool:
+    """Import every episode of an insurance-table envelope (idempotent: the bundles are conditional)."""
+    from mappings.bhyt_xml import read_envelope
+
+    from .imports.episodes import EpisodeFailed, insurance_bundle
+    from .imports.recognition import ENVELOPE, recognise
+
+    if recognise(path) != ENVELOPE:
+        log.warning("skipped %s: not an insurance-table envelope", path)
+        return False
+    processor = BundleProcessor(repo)
+    for episode in read_envelope(path):
+        try:
+            bundle = insurance_bundle(episode)
+        except EpisodeFailed as exc:
+            log.warning("skipped an episode of %s: %s", path, exc)
+            continue
+        _, entries = processor.parse(bundle)
+        await processor.transaction(entries)
+    return True

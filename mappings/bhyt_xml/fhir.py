@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 from profiles import CS, EXT, SID
 
-from ..episode_bundle import EpisodeBundle, criteria, searchable
+from ..episode_bundle import BundleIndex, EpisodeBundle, criteria, searchable
 from ..fhir_dates import birth, date8, dt, undate8, undt, unbirth, valid_birth, valid_date8, valid_datetime12
 from ..transfer54.fhir import DOC_TEXT_FIELDS, MR
 from ..transfer54.fields import CODE_TABLES
@@ -188,7 +188,7 @@ class Converter:
     def put(self, container: Any, key: Any, v: str, ctx: "_Context") -> None:
         container[key] = v
 
-    def get(self, container: Any, key: Any, ctx: "_Index") -> str | None:
+    def get(self, container: Any, key: Any, ctx: BundleIndex) -> str | None:
         value = container[key] if _has(container, key) else None
         return value if isinstance(value, str) else None
 
@@ -319,7 +319,7 @@ class Reference(Converter):
 
     def get(self, container, key, ctx):
         ref = container[key] if _has(container, key) else None
-        target = ctx.resolve(ref) if isinstance(ref, dict) else None
+        target = ctx.get(ref) if isinstance(ref, dict) else None
         for ident in (target or {}).get("identifier", []):
             if ident.get("system") == SID[self.sid]:
                 return ident.get("value")
@@ -721,27 +721,6 @@ def to_fhir(episode: Episode) -> dict:
 
 # ----------------------------------------------------------------------------- back
 
-class _Index:
-    def __init__(self, bundle: dict) -> None:
-        self.by_ref: dict[str, dict] = {}
-        self.by_type: dict[str, list[dict]] = {}
-        for e in bundle.get("entry", []):
-            res = e.get("resource")
-            if not isinstance(res, dict):
-                continue
-            self.by_type.setdefault(res.get("resourceType", ""), []).append(res)
-            if e.get("fullUrl"):
-                self.by_ref[e["fullUrl"]] = res
-            if res.get("id"):
-                self.by_ref.setdefault(f"{res['resourceType']}/{res['id']}", res)
-            cond = (e.get("request") or {}).get("ifNoneExist")
-            if cond:
-                self.by_ref[f"{res['resourceType']}?{cond}"] = res
-
-    def resolve(self, ref: dict | None) -> dict | None:
-        return self.by_ref.get((ref or {}).get("reference", ""))
-
-
 def _ext(res: dict | None, name: str) -> dict | None:
     return next((e for e in (res or {}).get("extension", []) if e.get("url") == EXT[name]), None)
 
@@ -761,7 +740,7 @@ def _leftovers(res: dict) -> tuple[dict[str, str], set[str]]:
     return out, set((empty or {}).get("valueString", "").split())
 
 
-def _read_rule(rule: Rule, roles: dict[str, dict | None], ix: _Index, ctx: _Context) -> str | None:
+def _read_rule(rule: Rule, roles: dict[str, dict | None], ix: BundleIndex, ctx: _Context) -> str | None:
     target = roles.get(rule.role)
     if target is None:
         return None
@@ -771,7 +750,7 @@ def _read_rule(rule: Rule, roles: dict[str, dict | None], ix: _Index, ctx: _Cont
     return _conv(rule.converter).get(loc[0], loc[1], ix)
 
 
-def _read_record(table: str, names: list[str], roles: dict[str, dict | None], ix: _Index, ctx: _Context,
+def _read_record(table: str, names: list[str], roles: dict[str, dict | None], ix: BundleIndex, ctx: _Context,
                  extra: dict[str, str], r: Rules) -> dict[str, str]:
     """130-named fields of one record, in ``names`` order, then fields no standard knows."""
     home = roles["home"] or {}
@@ -799,7 +778,7 @@ def _read_record(table: str, names: list[str], roles: dict[str, dict | None], ix
     return out
 
 
-def _card_fields(covs: list[dict], ix: _Index) -> dict[str, str]:
+def _card_fields(covs: list[dict], ix: BundleIndex) -> dict[str, str]:
     lists: dict[str, list[str]] = {n: [] for n in CARD_FIELDS}
     for cov in sorted(covs, key=lambda c: c.get("order", 0)):
         card = next((i.get("value") for i in cov.get("identifier", []) if i.get("system") == SID["the-bhyt"]), None)
@@ -807,7 +786,7 @@ def _card_fields(covs: list[dict], ix: _Index) -> dict[str, str]:
             lists["MA_THE_BHYT"].append(card)
         reg = _ext(cov, "t54-registered-facility")
         if reg is not None:
-            org = ix.resolve(reg.get("valueReference")) or {}
+            org = ix.get(reg.get("valueReference")) or {}
             code = next((i.get("value") for i in org.get("identifier", []) if i.get("system") == SID["ma-cskcb"]), None)
             if code is not None:
                 lists["MA_DKBD"].append(code)
@@ -822,12 +801,12 @@ def _code_of(concept: dict | None, system: str) -> str | None:
     return next((c.get("code") for c in (concept or {}).get("coding", []) if c.get("system") == system), None)
 
 
-def _diagnosis_fields(enc: dict, ix: _Index) -> dict[str, str]:
+def _diagnosis_fields(enc: dict, ix: BundleIndex) -> dict[str, str]:
     out: dict[str, str] = {}
     kt: list[str] = []
     yhct: list[str] = []
     for d in enc.get("diagnosis", []):
-        cond = ix.resolve(d.get("condition")) or {}
+        cond = ix.get(d.get("condition")) or {}
         use = _code_of(d.get("use"), DIAG_ROLE)
         code = cond.get("code") or {}
         if use == "AD":
@@ -862,7 +841,7 @@ def from_fhir(bundle: dict, standard: str | None = None) -> Episode:
     ``standard`` (fields the target standard does not have are left out; 4210 names and their 130
     counterparts, see ``aliases`` in rules.json, are translated)."""
     r = rules()
-    ix = _Index(bundle)
+    ix = BundleIndex(bundle)
     encs = [e for e in ix.by_type.get("Encounter", []) if _ext(e, "bhyt-standard")]
     if len(encs) != 1:
         raise ValueError(f"the bundle has {len(encs)} Encounters made from insurance tables; expected one")
@@ -890,7 +869,7 @@ def from_fhir(bundle: dict, standard: str | None = None) -> Episode:
         names = [r.canonical(target, table, n) for n in lay.field_names]
         records: list[dict[str, str]] = []
         if table == "XML1":
-            roles = {"home": enc, "Patient": ix.resolve(enc.get("subject")), "weight": parts.get("weight")}
+            roles = {"home": enc, "Patient": ix.get(enc.get("subject")), "weight": parts.get("weight")}
             extra = {}
             if ma_lk_ident is not None:
                 extra["MA_LK"] = ma_lk_ident.get("value", ma_lk)

@@ -17,7 +17,9 @@ header when present (note: a re-written envelope no longer matches that signatur
 from __future__ import annotations
 
 import base64
+import io
 import re
+from dataclasses import replace
 from typing import BinaryIO, Iterable
 
 from .envelope import BrokenEpisode, Episode, Header, Record
@@ -81,42 +83,24 @@ def table_document(lay: TableLayout, records: list[Record], *, drop_missing: boo
 def write_envelope(header: Header, episodes: Iterable[Episode], standard: str | None = None, *,
                    drop_missing: bool = False) -> bytes:
     """The envelope bytes (UTF-8, with declaration).  ``standard``: None keeps each episode's own."""
-    if standard is not None and standard not in STANDARDS:
-        raise ValueError(f"unknown standard {standard!r}")
     episodes = list(episodes)
     count = header.soluonghoso if header.soluonghoso is not None else str(len(episodes))
-    out = [XML_DECL,
-           '<GIAMDINHHS xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
-           'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n',
-           "<THONGTINDONVI>"]
+    buf = io.BytesIO()
+    with EnvelopeWriter(buf, replace(header, soluonghoso=count), standard, drop_missing=drop_missing) as w:
+        for ep in episodes:
+            w.write(ep)
+    return buf.getvalue()
+
+
+def header_xml(header: Header) -> str:
+    """THONGTINDONVI and the start of THONGTINHOSO up to (not including) SOLUONGHOSO."""
+    out = ["<THONGTINDONVI>"]
     if header.macskcb is not None:
         out.append(f"<MACSKCB>{_text(header.macskcb, 'MACSKCB')}</MACSKCB>")
     out.append("</THONGTINDONVI><THONGTINHOSO>")
     if header.ngaylap is not None:
         out.append(f"<NGAYLAP>{_text(header.ngaylap, 'NGAYLAP')}</NGAYLAP>")
-    out.append(f"<SOLUONGHOSO>{_text(count, 'SOLUONGHOSO')}</SOLUONGHOSO><DANHSACHHOSO>")
-    for i, ep in enumerate(episodes, 1):
-        if isinstance(ep, BrokenEpisode) or not isinstance(ep, Episode):
-            raise TypeError(f"HOSO {i}: only Episode can be written, got {type(ep).__name__}")
-        target = standard or ep.standard
-        tables = layouts(target)
-        out.append("<HOSO>")
-        for t in sorted(ep.tables, key=table_sort_key):
-            where = f"HOSO {i} ({ep.ma_lk}) {t}"
-            if t not in tables:
-                if drop_missing:
-                    continue
-                raise ValueError(f"{where}: no such table in standard {target}"
-                                 " (pass drop_missing=True to leave it out)")
-            doc = table_document(tables[t], ep.tables[t], drop_missing=drop_missing, where=where)
-            out.append(f"<FILEHOSO><LOAIHOSO>{t}</LOAIHOSO><NOIDUNGFILE>"
-                       f"{base64.b64encode(doc).decode('ascii')}</NOIDUNGFILE></FILEHOSO>")
-        out.append("</HOSO>\n")
-    out.append("</DANHSACHHOSO></THONGTINHOSO>")
-    if header.chukydonvi is not None:
-        out.append(header.chukydonvi)
-    out.append("</GIAMDINHHS>\n")
-    return "".join(out).encode("utf-8")
+    return "".join(out)
 
 
 # --------------------------------------------------------------------------- streaming
@@ -170,13 +154,7 @@ class EnvelopeWriter:
         head = [XML_DECL,
                 '<GIAMDINHHS xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
                 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n',
-                "<THONGTINDONVI>"]
-        if header.macskcb is not None:
-            head.append(f"<MACSKCB>{_text(header.macskcb, 'MACSKCB')}</MACSKCB>")
-        head.append("</THONGTINDONVI><THONGTINHOSO>")
-        if header.ngaylap is not None:
-            head.append(f"<NGAYLAP>{_text(header.ngaylap, 'NGAYLAP')}</NGAYLAP>")
-        head.append("<SOLUONGHOSO>")
+                header_xml(header), "<SOLUONGHOSO>"]
         fp.write("".join(head).encode("utf-8"))
         if header.soluonghoso is None:
             self._slot = fp.tell()

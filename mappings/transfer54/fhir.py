@@ -18,7 +18,7 @@ from typing import Any
 
 from profiles import CS, EXT, SID
 
-from ..episode_bundle import EpisodeBundle, criteria, searchable, text_ok
+from ..episode_bundle import BundleIndex, EpisodeBundle, criteria, searchable, text_ok
 from ..fhir_dates import birth, date8, dt, unbirth, undate8, undt
 
 from .fields import CODE_TABLES, FIELDS
@@ -348,34 +348,6 @@ def to_fhir(record: dict[str, str]) -> dict:
 
 # ----------------------------------------------------------------------------- back
 
-class _Index:
-    def __init__(self, bundle: dict) -> None:
-        self.by_ref: dict[str, dict] = {}
-        self.by_type: dict[str, list[dict]] = {}
-        for e in bundle.get("entry", []):
-            res = e.get("resource")
-            if not isinstance(res, dict):
-                continue
-            self.by_type.setdefault(res["resourceType"], []).append(res)
-            if e.get("fullUrl"):
-                self.by_ref[e["fullUrl"]] = res
-            cond = (e.get("request") or {}).get("ifNoneExist")
-            if cond:
-                self.by_ref[f"{res['resourceType']}?{cond}"] = res
-
-    def one(self, type_: str) -> dict | None:
-        found = self.by_type.get(type_, [])
-        if len(found) > 1:
-            raise ValueError(f"the bundle has {len(found)} {type_} resources; expected at most one")
-        return found[0] if found else None
-
-    def resolve(self, ref: dict | None) -> dict:
-        text = (ref or {}).get("reference")
-        if text not in self.by_ref:
-            raise ValueError(f"reference {text!r} does not resolve within the bundle")
-        return self.by_ref[text]
-
-
 def _ident(res: dict | None, system: str, prefix: bool = False) -> str | None:
     for i in (res or {}).get("identifier", []):
         s = i.get("system", "")
@@ -398,7 +370,7 @@ def _ext_code(obj: dict | None, name: str) -> str | None:
 
 def from_fhir(bundle: dict) -> dict[str, str]:
     """The record a Bundle written by to_fhir() was made from (rebuilt from the FHIR elements)."""
-    ix = _Index(bundle)
+    ix = BundleIndex(bundle)
     enc = ix.one("Encounter")
     pat = ix.one("Patient")
     doc = ix.one("DocumentReference")

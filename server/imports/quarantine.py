@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from mappings.bhyt_xml.envelope import Header
+from mappings.bhyt_xml.writer import header_xml
 
 from .. import jsonio
 from .discovery import Found
@@ -34,7 +35,6 @@ _HEAD = 64 * 1024
 _ROOT_TAG = re.compile(rb"<GIAMDINHHS(?:\s[^>]*)?>")
 _DEFAULT_START = (b'<?xml version="1.0" encoding="utf-8"?>\n'
                   b'<GIAMDINHHS xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">')
-_ESC = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
 @dataclass(slots=True)
@@ -130,14 +130,7 @@ def _start(head: bytes) -> bytes:
 
 
 def _header(header: Header, count: int) -> bytes:
-    parts = ["<THONGTINDONVI>"]
-    if header.macskcb is not None:
-        parts.append(f"<MACSKCB>{header.macskcb.translate(_ESC)}</MACSKCB>")
-    parts.append("</THONGTINDONVI><THONGTINHOSO>")
-    if header.ngaylap is not None:
-        parts.append(f"<NGAYLAP>{header.ngaylap.translate(_ESC)}</NGAYLAP>")
-    parts.append(f"<SOLUONGHOSO>{count}</SOLUONGHOSO><DANHSACHHOSO>\n")
-    return "".join(parts).encode("utf-8")
+    return f"{header_xml(header)}<SOLUONGHOSO>{count}</SOLUONGHOSO><DANHSACHHOSO>\n".encode("utf-8")
 
 
 def _copy_json(c: Copy) -> dict[str, Any]:

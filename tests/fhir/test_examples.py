@@ -42,7 +42,7 @@ async def test_examples_load_twice_without_duplicates(store) -> None:
     repo = Repository(store, Settings())
     assert await load_examples(repo, EXAMPLES) >= 3
     before = (await store.history(HistoryQuery(), total=True)).total
-    assert (await store.search(Query("Patient", total=True))).total == 3 + 3  # core bundles + transfer records
-    assert (await store.search(Query("Encounter", total=True))).total == 3 + 3
+    assert (await store.search(Query("Patient", total=True))).total >= 3 + 3  # shared between episodes when identifiers match
+    assert (await store.search(Query("Encounter", total=True))).total == 3 + 3 + 4 + 3  # core, transfer, bhyt 130 + 4210
     await load_examples(repo, EXAMPLES)
     assert (await store.history(HistoryQuery(), total=True)).total == before  # no new versions

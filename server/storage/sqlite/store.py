@@ -733,8 +733,8 @@ class _SqliteTx(Tx):
 
 
 #: page cache per connection (negative: KiB), and memory-mapped reads
-_CACHE_KIB = 64 * 1024
-_MMAP_BYTES = 1 << 30
+_CACHE_KIB = 32 * 1024
+_MMAP_BYTES = 256 << 20  # mapped pages count as RSS: bounded so a long import stays small
 
 
 def _connect(path: str) -> sqlite3.Connection:
