@@ -15,6 +15,7 @@ Usage: python benchmarks/bhyt.py [--mb 100] [--episodes 1000] [--seed S] [--repe
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import resource
 import subprocess
@@ -66,6 +67,45 @@ def mapping_rates(count: int, seed: int, repeat: int) -> tuple[float, float]:
     return _rate(len(eps), best_to), _rate(len(eps), best_from)
 
 
+async def _stages(path: Path, work: Path, limit: int) -> tuple[int, dict[str, float]]:
+    """Seconds per stage of the import loop, in-process, over the first ``limit`` episodes."""
+    from mappings.bhyt_xml.values import check_episode
+    from server.config import Settings
+    from server.fhir.bundles import BundleProcessor
+    from server.fhir.repository import Repository
+    from server.storage.factory import make_store
+
+    store = make_store(f"sqlite:///{work}/stages.db")
+    await store.open()
+    processor = BundleProcessor(Repository(store, Settings()))
+    spent = dict.fromkeys(("read (decode + parse)", "check_episode", "to_fhir", "validation (BundleProcessor.parse)",
+                           "store (one transaction)"), 0.0)
+    names = list(spent)
+    n = 0
+    reader = iter(read_envelope(path))
+    try:
+        while n < limit:
+            t = [time.perf_counter()]
+            ep = next(reader, None)
+            if ep is None:
+                break
+            t.append(time.perf_counter())
+            check_episode(ep)
+            t.append(time.perf_counter())
+            bundle = to_fhir(ep)
+            t.append(time.perf_counter())
+            _, entries = processor.parse(bundle)
+            t.append(time.perf_counter())
+            await processor.transaction(entries)
+            t.append(time.perf_counter())
+            for i, name in enumerate(names):
+                spent[name] += t[i + 1] - t[i]
+            n += 1
+    finally:
+        await store.close()
+    return n, spent
+
+
 def run_import(path: Path, work: Path) -> tuple[float, float, dict]:
     """(seconds, peak RSS MiB of the child, report) of one `lienthong import`."""
     report = work / "report.json"
@@ -90,21 +130,26 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=130)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
+    report(args.mb, args.episodes, args.seed, args.repeat)
 
+
+def report(mb: int, count: int, seed: int, repeat: int) -> None:
+    """Run every phase and print the table (also called by benchmarks/mappings.py)."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         path = work / "envelope.xml"
-        written = write_big_envelope(path, args.mb * 2**20, args.seed)
+        written = write_big_envelope(path, mb * 2**20, seed)
         size = path.stat().st_size
-        n_floor, s_floor = floor(path, args.repeat)
+        n_floor, s_floor = floor(path, repeat)
         assert n_floor == written
-        to_rate, from_rate = mapping_rates(args.episodes, args.seed, args.repeat)
-        s_import, rss, report = run_import(path, work)
+        to_rate, from_rate = mapping_rates(count, seed, repeat)
+        s_import, rss, summary = run_import(path, work)
+        n_stages, spent = asyncio.run(_stages(path, work, 300))
     floor_rate = _rate(n_floor, s_floor)
     import_rate = _rate(n_floor, s_import)
     print(f"Insurance tables benchmark — {date.today()} — {machine()}")
-    print(f"envelope {size / 2**20:,.1f} MiB, {n_floor:,} episodes (generate.write_big_envelope, seed {args.seed}); "
-          f"mapping phases over {args.episodes} generated episodes (both standards), best of {args.repeat}")
+    print(f"envelope {size / 2**20:,.1f} MiB, {n_floor:,} episodes (generate.write_big_envelope, seed {seed}); "
+          f"mapping phases over {count} generated episodes (both standards), best of {repeat}")
     print("| phase | episodes/s | share of floor | memory |")
     print("|---|---:|---:|---|")
     print(f"| floor: read_envelope (base64 + XML parse) | {floor_rate:,.0f} | 100% | |")
@@ -112,7 +157,13 @@ def main() -> None:
     print(f"| jsonio.loads + from_fhir | {from_rate:,.0f} | {from_rate / floor_rate:.0%} | |")
     print(f"| `lienthong import` (SQLite, one transaction per episode) | {import_rate:,.1f} | {import_rate / floor_rate:.1%} "
           f"| peak RSS {rss:,.0f} MiB |")
-    print(f"import report: episodes {json.dumps(report['episodes'])}, {report['episodes_per_second']} episodes/s, ok={report['ok']}")
+    total = sum(spent.values())
+    print(f"\nWhere an imported episode's time goes (in-process, first {n_stages} episodes):")
+    print("| stage | ms/episode | share | alone, episodes/s |")
+    print("|---|---:|---:|---:|")
+    for name, seconds in spent.items():
+        print(f"| {name} | {seconds / n_stages * 1000:,.1f} | {seconds / total:.0%} | {_rate(n_stages, seconds):,.0f} |")
+    print(f"import report: episodes {json.dumps(summary['episodes'])}, {summary['episodes_per_second']} episodes/s, ok={summary['ok']}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ Phases, each over the same N generated records (records/s, one pass over all of 
   from_fhir    jsonio.loads of the Bundle JSON + from_fhir(bundle)
 and each phase's cost relative to the floor (floor rate / phase rate: "×" slower than parsing).
 The best of --repeat passes is reported for every phase.
-Usage: python benchmarks/mappings.py [--records N] [--seed S] [--repeat R]
+Then the insurance tables (benchmarks/bhyt.py): to_fhir, from_fhir and `lienthong import` of a
+--bhyt-mb envelope against the floor of decoding and parsing it, and the import's peak RSS.
+Usage: python benchmarks/mappings.py [--records N] [--seed S] [--repeat R] [--bhyt-mb 100 (0: skip)]
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=2000, help="records generated (default 2000)")
     ap.add_argument("--seed", type=int, default=54)
     ap.add_argument("--repeat", type=int, default=3, help="passes per phase; the best is reported")
+    ap.add_argument("--bhyt-mb", type=int, default=100, help="size of the insurance-table envelope imported (0: skip)")
     args = ap.parse_args()
 
     recs = records(args.seed, args.records)
@@ -71,6 +74,10 @@ def main() -> None:
     print(f"| floor: jsonio.loads(record JSON) | {floor:,.0f} | {1e6 / floor:,.1f} | 1.0× |")
     for name, rate in phases:
         print(f"| {name} | {rate:,.0f} | {1e6 / rate:,.1f} | {floor / rate:,.1f}× |")
+    if args.bhyt_mb:
+        print()
+        from benchmarks.bhyt import report
+        report(args.bhyt_mb, 1000, 130, args.repeat)
 
 
 if __name__ == "__main__":

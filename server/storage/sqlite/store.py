@@ -734,7 +734,7 @@ class _SqliteTx(Tx):
 
 #: page cache per connection (negative: KiB), and memory-mapped reads
 _CACHE_KIB = 32 * 1024
-_MMAP_BYTES = 256 << 20  # mapped pages count as RSS: bounded so a long import stays small
+_MMAP_BYTES = 64 << 20  # mapped pages count as RSS: kept small so a long import stays under 300 MB
 
 
 def _connect(path: str) -> sqlite3.Connection:
