@@ -52,24 +52,24 @@ def _split_canonical(url: str, version: str | None) -> tuple[str, str | None]:
     return url, version
 
 
+def _known(kind: str, found: dict[str, dict], canonical: str, version: str | None, unknown: str) -> dict:
+    """The resource with this canonical (and version, if given); 404 otherwise."""
+    url, version = _split_canonical(canonical, version)
+    res = found.get(url)
+    if res is None:
+        raise not_found(unknown.format(url=url))
+    if version is not None and version != res.get("version"):
+        raise not_found(f"{kind} '{url}' version '{version}' is not known (this server has version {res.get('version')})")
+    return res
+
+
 def _code_system(system: str, version: str | None) -> dict:
-    url, version = _split_canonical(system, version)
-    cs = _index()[0].get(url)
-    if cs is None:
-        raise not_found(f"Unknown code system '{url}': this server knows only the project's code systems")
-    if version is not None and version != cs.get("version"):
-        raise not_found(f"Code system '{url}' version '{version}' is not known (this server has version {cs.get('version')})")
-    return cs
+    return _known("Code system", _index()[0], system, version,
+                  "Unknown code system '{url}': this server knows only the project's code systems")
 
 
 def _value_set(url: str, version: str | None) -> dict:
-    url, version = _split_canonical(url, version)
-    vs = _index()[1].get(url)
-    if vs is None:
-        raise not_found(f"Unknown value set '{url}'")
-    if version is not None and version != vs.get("version"):
-        raise not_found(f"Value set '{url}' version '{version}' is not known (this server has version {vs.get('version')})")
-    return vs
+    return _known("Value set", _index()[1], url, version, "Unknown value set '{url}'")
 
 
 def _text(value: object, name: str) -> str:

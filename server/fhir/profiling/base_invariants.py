@@ -12,8 +12,8 @@ from importlib import resources as _files
 from typing import Any, Iterator
 
 from ..outcome import Issue
-from .fhirpath import NotEvaluable, holds
-from .instance import Item, element_values, finding, walk_keyed
+from .constraints import invariant
+from .instance import Item, element_values, walk_keyed
 
 BASE = "http://hl7.org/fhir/StructureDefinition/"
 _NOT_DOMAIN = frozenset({"Bundle", "Binary", "Parameters"})
@@ -58,11 +58,7 @@ def check(resource: dict[str, Any]) -> list[Issue]:
         base = rtype if context == "DomainResource" else context
         profile = BASE + context.split(".", 1)[0]
         for node, path in contexts(context, resource, rtype):
-            try:
-                ok = holds(d["expression"], node, base, resource)
-            except NotEvaluable as exc:
-                issues.append(finding(f"invariant {d['key']}", "warning", "not-supported", path, f"the invariant could not be evaluated on this content ({exc})", profile))
-                continue
-            if not ok:
-                issues.append(finding(f"invariant {d['key']}", d["severity"], "invariant", path, d["human"], profile))
+            found = invariant(d["key"], d["severity"], d["expression"], d["human"], node, path, base, resource, profile)
+            if found is not None:
+                issues.append(found)
     return issues

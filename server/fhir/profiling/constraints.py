@@ -12,6 +12,17 @@ from .instance import finding
 BASE_KEYS_PREFIXES = ("ele-", "ext-", "dom-")
 
 
+def invariant(key: str, severity: str, expression: str, text: str, node: Any, path: str, base: str, resource: Any,
+              profile: str) -> Issue | None:
+    """The finding of one invariant on one occurrence (None when it holds); an expression the engine
+    cannot evaluate on this content is a warning, never an error."""
+    try:
+        ok = holds(expression, node, base, resource)
+    except NotEvaluable as exc:
+        return finding(f"invariant {key}", "warning", "not-supported", path, f"the invariant could not be evaluated ({exc})", profile)
+    return None if ok else finding(f"invariant {key}", severity, "invariant", path, text, profile)
+
+
 def check(el: dict[str, Any], value: Any, path: str, base: str, resource: Any, profile: str) -> list[Issue]:
     issues: list[Issue] = []
     for c in el.get("constraint") or []:
@@ -21,12 +32,8 @@ def check(el: dict[str, Any], value: Any, path: str, base: str, resource: Any, p
         if key.startswith(BASE_KEYS_PREFIXES) and c.get("source", "").startswith("http://hl7.org/fhir/"):
             continue
         severity = "warning" if c.get("severity") == "warning" else "error"
-        try:
-            ok = holds(c["expression"], value, base, resource)
-        except NotEvaluable as exc:
-            issues.append(finding(f"invariant {key}", "warning", "not-supported", path, f"the invariant could not be evaluated ({exc})", profile))
-            continue
-        if not ok:
-            text = c.get("human") if isinstance(c.get("human"), str) else c["expression"]
-            issues.append(finding(f"invariant {key}", severity, "invariant", path, f"{text} [{c['expression']}]", profile))
+        text = c.get("human") if isinstance(c.get("human"), str) else c["expression"]
+        found = invariant(key, severity, c["expression"], f"{text} [{c['expression']}]", value, path, base, resource, profile)
+        if found is not None:
+            issues.append(found)
     return issues
