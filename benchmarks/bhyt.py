@@ -106,11 +106,11 @@ async def _stages(path: Path, work: Path, limit: int) -> tuple[int, dict[str, fl
     return n, spent
 
 
-def run_import(path: Path, work: Path) -> tuple[float, float, dict]:
-    """(seconds, peak RSS MiB of the child, report) of one `lienthong import`."""
-    report = work / "report.json"
-    cmd = [sys.executable, "-m", "server.cli", "import", str(path), "--store", f"sqlite:///{work}/import.db",
-           "--report", str(report), "--quarantine", str(work / "quarantine")]
+def run_import(path: Path, work: Path, workers: int = 0) -> tuple[float, float, dict]:
+    """(seconds, peak RSS MiB of the largest process, report) of one `lienthong import` on a fresh database."""
+    report = work / f"report-{workers}.json"
+    cmd = [sys.executable, "-m", "server.cli", "import", str(path), "--store", f"sqlite:///{work}/import-{workers}.db",
+           "--report", str(report), "--quarantine", str(work / f"quarantine-{workers}"), "--workers", str(workers)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -144,6 +144,8 @@ def report(mb: int, count: int, seed: int, repeat: int) -> None:
         assert n_floor == written
         to_rate, from_rate = mapping_rates(count, seed, repeat)
         s_import, rss, summary = run_import(path, work)
+        s_workers, rss_workers, summary_workers = run_import(path, work, workers=1)
+        assert summary_workers["episodes"] == summary["episodes"]
         n_stages, spent = asyncio.run(_stages(path, work, 300))
     floor_rate = _rate(n_floor, s_floor)
     import_rate = _rate(n_floor, s_import)
@@ -157,6 +159,9 @@ def report(mb: int, count: int, seed: int, repeat: int) -> None:
     print(f"| jsonio.loads + from_fhir | {from_rate:,.0f} | {from_rate / floor_rate:.0%} | |")
     print(f"| `lienthong import` (SQLite, one transaction per episode) | {import_rate:,.1f} | {import_rate / floor_rate:.1%} "
           f"| peak RSS {rss:,.0f} MiB |")
+    rate_workers = _rate(n_floor, s_workers)
+    print(f"| `lienthong import --workers 1` (validation in a second process) | {rate_workers:,.1f} | "
+          f"{rate_workers / floor_rate:.1%} | peak RSS {rss_workers:,.0f} MiB (largest process; the worker adds its own) |")
     total = sum(spent.values())
     print(f"\nWhere an imported episode's time goes (in-process, first {n_stages} episodes):")
     print("| stage | ms/episode | share | alone, episodes/s |")

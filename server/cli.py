@@ -348,7 +348,10 @@ def _import(args: argparse.Namespace) -> int:
     folder = Path(args.quarantine) if args.quarantine else default_folder(started)
     files = list(discover(paths, exclude=folder))
     target = ServerTarget(args.server) if args.server else StoreTarget(args.store)
-    run = ImportRun(target, Quarantine(folder), BarProgress(Console(stderr=True)))
+    if args.workers < 0:
+        print("lienthong import: --workers takes 0 or more", file=sys.stderr)
+        return 2
+    run = ImportRun(target, Quarantine(folder), BarProgress(Console(stderr=True)), workers=args.workers)
 
     async def go():  # noqa: ANN202
         await target.open()
@@ -383,6 +386,9 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
     where.add_argument("--server", default=None, metavar="URL", help="FHIR base URL of a running server (http://host:8080/fhir)")
     imp.add_argument("--report", metavar="FILE.json", default=None, help="also write the report as JSON")
     imp.add_argument("--quarantine", metavar="DIR", default=None, help="where failed episodes are copied (default: ./quarantine/<run time>/)")
+    imp.add_argument("--workers", type=int, default=0, metavar="N",
+                     help="with --store: N worker processes validate the next episodes while one is stored "
+                          "(about 2x faster on 2 cores; each worker adds ~100 MB of memory; default 0)")
     imp.set_defaults(func=_import)
 
 

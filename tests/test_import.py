@@ -365,3 +365,49 @@ def test_the_progress_bar_tells_files_episodes_and_bytes_on_a_terminal(tmp_path:
     drawn = screen.getvalue()
     assert "1/1 files · 8 episodes · 4 failed" in drawn
     assert f"{len(m.data) / 1048576:.1f}/{len(m.data) / 1048576:.1f} MiB" in drawn
+
+
+def test_worker_processes_change_nothing_but_the_speed(tmp_path: Path, tree) -> None:
+    """With --workers the next episodes are validated in other processes: same episodes stored, same
+    failures with the same reasons, same quarantine, as without."""
+    src, m, legacy, bad = tree
+    outcomes = []
+    for workers in ("0", "1"):
+        url = f"sqlite:///{tmp_path / workers / 'store.db'}"
+        report_file = tmp_path / workers / "report.json"
+        assert import_(str(src), "--store", url, "--quarantine", str(tmp_path / workers / "q"),
+                       "--report", str(report_file), "--workers", workers) == 1
+        report = json.loads(report_file.read_text(encoding="utf-8"))
+        failed = sorted((Path(f["file"]).name, f["position"] or 0, f["stage"], tuple(f["reasons"])) for f in report["failed"])
+        quarantined = (tmp_path / workers / "q" / "in" / "mixed.xml").read_bytes()
+        episodes = [x if not x.startswith("t54:") else "t54" for x in stored(url)]  # server ids differ
+        outcomes.append((episodes, report["episodes"], failed, quarantined))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[1][1]["stored"] == 9
+
+
+def test_a_resource_invalid_after_mapping_fails_its_episode_with_workers(tmp_path: Path, monkeypatch) -> None:
+    """The worker's validation is the store's: an invalid resource is refused with its path (422), in order."""
+    eps = generated(3, 3)
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "e.xml").write_bytes(envelope([hoso(e) for e in eps]))
+    from server.imports import episodes as episodes_module
+
+    real = episodes_module.insurance_bundle
+
+    def damaged(result):  # the second episode's Patient gets a gender outside its required binding
+        bundle = real(result)
+        if result.position == 2:
+            next(e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")["resource"]["gender"] = "nam"
+        return bundle
+
+    monkeypatch.setattr("server.imports.run.insurance_bundle", damaged)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    report_file = tmp_path / "report.json"
+    assert import_(str(src), "--store", url, "--quarantine", str(tmp_path / "q"), "--report", str(report_file), "--workers", "1") == 1
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    assert report["episodes"]["stored"] == 2 and report["episodes"]["failed"] == 1
+    (failure,) = report["failed"]
+    assert failure["position"] == 2 and failure["stage"] == "store" and failure["status"] in (400, 422)
+    assert any("gender" in r for r in failure["reasons"])

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Mapping
 from urllib.parse import parse_qsl, urlsplit
 
 from ..storage.base import Tx, Version
@@ -60,6 +60,32 @@ def _error_entry(err: FhirError) -> dict[str, Any]:
     return {"response": {"status": _status(err.status), "outcome": err.outcome()}}
 
 
+#: (type, id, require_id, issues) of one entry's resource, as :func:`check_entries` found them
+CheckedEntry = tuple[str, "str | None", bool, list[Issue]]
+
+
+def _resource_issues(resource: Any, args: tuple[str, str | None, bool], path: str, max_depth: int) -> list[Issue]:
+    return resource_issues(resource, type_=args[0], id_=args[1], require_id=args[2], path=path, max_depth=max_depth)
+
+
+def check_entries(bundle: dict[str, Any], max_depth: int) -> dict[int, CheckedEntry]:
+    """The resource issues of every POST/PUT entry, computed the way :meth:`BundleProcessor.parse`
+    would (a pure function, so it can run in another process)."""
+    out: dict[int, CheckedEntry] = {}
+    for i, raw in enumerate(bundle.get("entry") or []):
+        request = raw.get("request") if isinstance(raw, dict) else None
+        if not isinstance(request, dict) or request.get("method") not in ("POST", "PUT") or raw.get("resource") is None:
+            continue
+        url = request.get("url")
+        if not isinstance(url, str):
+            continue
+        segments = urlsplit(url).path.strip("/").split("/")
+        id_ = segments[1] if request["method"] == "PUT" and len(segments) >= 2 else None
+        args = (segments[0], id_, id_ is not None)
+        out[i] = (*args, _resource_issues(raw["resource"], args, f"Bundle.entry[{i}].resource", max_depth))
+    return out
+
+
 class BundleProcessor:
     def __init__(self, repo: Repository, *, prefer_return: str = "minimal") -> None:
         self.repo = repo
@@ -67,8 +93,13 @@ class BundleProcessor:
 
     # ----------------------------------------------------------------- parsing
 
-    def parse(self, bundle: Any) -> tuple[str, list[Entry]]:
-        """The Bundle's type and its entries; envelope problems raise 400."""
+    def parse(self, bundle: Any, checked: Mapping[int, CheckedEntry] | None = None) -> tuple[str, list[Entry]]:
+        """The Bundle's type and its entries; envelope problems raise 400.
+
+        ``checked``: each entry's resource issues computed beforehand by :func:`check_entries` (an
+        import validates the next episodes in worker processes while this one is stored); an entry
+        whose arguments differ from what the parse finds is checked again here."""
+        self._checked = checked or {}
         if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
             raise bad_request("POST to the base URL takes a Bundle of type transaction or batch", "Bundle.resourceType", code="structure")
         btype = bundle.get("type")
@@ -114,9 +145,12 @@ class BundleProcessor:
                 entry.problems.append(Issue("required", f"A {method} entry needs a resource", (f"{where}.resource",)))
             else:
                 entry.resource = resource
-                entry.problems.extend(
-                    resource_issues(resource, type_=entry.type, id_=entry.id if method == "PUT" else None, require_id=method == "PUT" and entry.id is not None, path=f"{where}.resource", max_depth=self.repo.settings.max_json_depth)
-                )
+                args = (entry.type, entry.id if method == "PUT" else None, method == "PUT" and entry.id is not None)
+                done = self._checked.get(i)
+                if done is not None and done[:3] == args:
+                    entry.problems.extend(done[3])
+                else:
+                    entry.problems.extend(_resource_issues(resource, args, f"{where}.resource", self.repo.settings.max_json_depth))
         return entry
 
     def _parse_url(self, entry: Entry, url: str, where: str) -> None:

@@ -6,9 +6,11 @@ the same reasons and at the same stage (see :mod:`server.imports.report` for the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from mappings.bhyt_xml.envelope import BrokenEpisode, Episode
+
+from ..fhir.bundles import CheckedEntry
 
 from .targets import Refused, Stored, Target
 
@@ -51,10 +53,10 @@ def transfer_bundle(record: Any) -> dict[str, Any]:
         raise EpisodeFailed("map", [f"cannot be mapped to FHIR: {type(exc).__name__}: {exc}"]) from None
 
 
-async def store_bundle(target: Target, bundle: dict[str, Any]) -> Stored:
+async def store_bundle(target: Target, bundle: dict[str, Any], checked: Mapping[int, CheckedEntry] | None = None) -> Stored:
     """Store one episode's Bundle as one transaction; raises EpisodeFailed when refused."""
     try:
-        return await target.store(bundle)
+        return await target.store(bundle, checked)
     except Refused as exc:
         raise EpisodeFailed("store", exc.reasons, exc.status or None) from None
     except Exception as exc:  # a store fault fails this episode (its transaction rolled back), not the run

@@ -8,13 +8,18 @@ stops the run but its end: a broken episode, or a file that cannot be read, neve
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import multiprocessing
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
 from mappings.bhyt_xml.envelope import EnvelopeError, read_envelope
 
 from .. import jsonio
+from ..fhir.bundles import check_entries
 from .discovery import Found
 from .episodes import EpisodeFailed, insurance_bundle, store_bundle, transfer_bundle
 from .quarantine import Held, Quarantine
@@ -37,22 +42,36 @@ class Progress:
     def stop(self) -> None: ...
 
 
+#: episodes validated ahead of the one being stored, per worker
+_AHEAD_PER_WORKER = 4
+
+
 @dataclass
 class ImportRun:
     target: Target
     quarantine: Quarantine
     progress: Progress
     clock: Callable[[], datetime] = lambda: datetime.now().astimezone()
+    #: worker processes that validate the next episodes' resources while one is stored (0: none)
+    workers: int = 0
+    _pool: ProcessPoolExecutor | None = field(default=None, init=False, repr=False)
 
     async def run(self, files: list[Found]) -> Report:
         report = Report(self.target.description, self.clock())
         self.progress.start(len(files))
+        pool = None
+        if self.workers > 0 and self.target.check_depth is not None:
+            # spawn, not fork: the parent holds an event loop and open database connections
+            pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = pool
         try:
             for found in files:
                 await self._file(found, report)
                 self.progress.file_done()
         finally:
             self.progress.stop()
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
         report.finished = self.clock()
         report.quarantine = self.quarantine.finish({
             "started": report.started.isoformat(timespec="seconds"), "target": report.target,
@@ -80,22 +99,42 @@ class ImportRun:
     async def _envelope(self, found: Found, kind: Kind, report: Report) -> None:
         held: list[Held] = []
         failures: list[Failure] = []
+        pending: deque[tuple[Any, Any, Any]] = deque()  # (result, bundle or EpisodeFailed, future of its check)
+
+        async def settle(result: Any, bundle: Any, checking: Any) -> None:
+            """Store one episode (in envelope order) and account for it."""
+            try:
+                if isinstance(bundle, EpisodeFailed):
+                    raise bundle
+                checked = await asyncio.wrap_future(checking) if checking is not None else None
+                stored = await store_bundle(self.target, bundle, checked)
+            except EpisodeFailed as exc:
+                failures.append(Failure(str(found.path), kind.name, result.position, result.ma_lk, exc.stage, exc.reasons, exc.status))
+                held.append(Held(result.position, result.ma_lk, exc.reasons, result.span))
+            else:
+                report.count(stored.change)
+            self.progress.advance(f.tell(), report.read, len(report.failures) + len(failures))
+
         with found.path.open("rb") as f:
             reader = read_envelope(f)
             try:
                 for result in reader:
                     report.read += 1
-                    ma_lk = result.ma_lk
                     try:
-                        stored = await store_bundle(self.target, insurance_bundle(result))
+                        bundle: Any = insurance_bundle(result)
                     except EpisodeFailed as exc:
-                        failure = Failure(str(found.path), kind.name, result.position, ma_lk, exc.stage, exc.reasons, exc.status)
-                        failures.append(failure)
-                        held.append(Held(result.position, ma_lk, exc.reasons, result.span))
-                    else:
-                        report.count(stored.change)
-                    self.progress.advance(f.tell(), report.read, len(report.failures) + len(failures))
+                        bundle = exc
+                    checking = None
+                    if self._pool is not None and not isinstance(bundle, EpisodeFailed):
+                        checking = self._pool.submit(check_entries, bundle, self.target.check_depth)
+                    pending.append((result, bundle, checking))
+                    while len(pending) > self.workers * _AHEAD_PER_WORKER:
+                        await settle(*pending.popleft())
+                while pending:
+                    await settle(*pending.popleft())
             except EnvelopeError as exc:
+                while pending:  # the episodes read before the envelope broke off
+                    await settle(*pending.popleft())
                 report.bytes_read += f.tell()
                 await self._unreadable(found, kind, report, failures, held, str(exc))
                 return

@@ -10,11 +10,11 @@ changed in place) or *created* (its Encounter answered 201).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Mapping, Protocol
 
 from .. import jsonio
 from ..config import Settings
-from ..fhir.bundles import BundleProcessor
+from ..fhir.bundles import BundleProcessor, CheckedEntry
 from ..fhir.outcome import FhirError
 from ..fhir.repository import Repository
 from ..storage.base import Store
@@ -50,7 +50,14 @@ class Target(Protocol):
 
     async def close(self) -> None: ...
 
-    async def store(self, bundle: dict[str, Any]) -> Stored: ...
+    async def store(self, bundle: dict[str, Any], checked: Mapping[int, CheckedEntry] | None = None) -> Stored:
+        """Store one episode's transaction; ``checked``: its resources' issues found beforehand
+        (see :func:`server.fhir.bundles.check_entries`), or None."""
+        ...
+
+    #: the JSON depth limit of the target's validation, when the import may validate for it in
+    #: worker processes (None: the target validates itself, e.g. a server over HTTP)
+    check_depth: int | None
 
 
 # ----------------------------------------------------------------------------- reading answers
@@ -126,11 +133,15 @@ class StoreTarget:
         if self._own and self._store is not None:
             await self._store.close()
 
-    async def store(self, bundle: dict[str, Any]) -> Stored:
+    @property
+    def check_depth(self) -> int | None:
+        return self.settings.max_json_depth
+
+    async def store(self, bundle: dict[str, Any], checked: Mapping[int, CheckedEntry] | None = None) -> Stored:
         assert self.repo is not None, "open() first"
         processor = BundleProcessor(self.repo, prefer_return=PREFER)
         try:
-            _, entries = processor.parse(bundle)
+            _, entries = processor.parse(bundle, checked)
             answers = await processor.transaction(entries)
         except FhirError as err:
             raise Refused(err.status, [i.diagnostics for i in err.issues] or [str(err)]) from None
@@ -170,7 +181,9 @@ class ServerTarget:
         if self._client is not None:
             await self._client.aclose()
 
-    async def store(self, bundle: dict[str, Any]) -> Stored:
+    check_depth = None  # the server validates what it receives
+
+    async def store(self, bundle: dict[str, Any], checked: Mapping[int, CheckedEntry] | None = None) -> Stored:
         import httpx
 
         headers = {"Content-Type": "application/fhir+json", "Prefer": f"return={PREFER}"}
