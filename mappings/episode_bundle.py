@@ -48,8 +48,10 @@ class EpisodeBundle:
     def url(self, key: str) -> str:
         return f"urn:uuid:{uuid.uuid5(self.ns, key)}"
 
-    def add(self, type_: str, key: str, resource: dict, ident: tuple[str, str] | None = None) -> str:
-        """Add a POST entry; conditional (ifNoneExist, conditional reference) when ident is searchable."""
+    def add(self, type_: str, key: str, resource: dict, ident: tuple[str, str] | None = None,
+            index: int | None = None) -> str:
+        """Add a POST entry; conditional (ifNoneExist, conditional reference) when ident is searchable.
+        ``index`` places the entry (default: at the end)."""
         full = self.url(f"{type_}/{key}")
         request: dict[str, Any] = {"method": "POST", "url": type_}
         ref = full
@@ -58,7 +60,8 @@ class EpisodeBundle:
             request["ifNoneExist"] = criteria(*ident)
             if type_ in ("Organization", "Practitioner"):
                 ref = f"{type_}?{request['ifNoneExist']}"
-        self.entries.append({"fullUrl": full, "resource": resource, "request": request})
+        self.entries.insert(len(self.entries) if index is None else index,
+                            {"fullUrl": full, "resource": resource, "request": request})
         self.refs[(type_, key)] = ref
         return ref
 
@@ -74,7 +77,7 @@ class EpisodeBundle:
             ident = self.part_identifier(key)
             resource.setdefault("identifier", []).append({"system": ident[0], "value": ident[1]})
         if not searchable(ident):
-            return self.add(type_, key, resource)
+            return self.add(type_, key, resource, index=index)
         full = self.url(f"{type_}/{key}")
         entry = {"fullUrl": full, "resource": resource, "request": {"method": "PUT", "url": f"{type_}?{criteria(*ident)}"}}
         self.entries.insert(len(self.entries) if index is None else index, entry)

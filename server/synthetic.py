@@ -11,12 +11,12 @@ import random
 import uuid
 from typing import Any, Iterator
 
+from mappings.fhir_terms import LOINC, OBS_CATEGORY, UCUM
 from profiles import SID
 
 SYS_CCCD = SID["cccd"]
 SYS_BHYT = SID["the-bhyt"]
 SYS_FACILITY = SID["ma-cskcb"]
-LOINC = "http://loinc.org"
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý"]
 MIDDLE_M = ["Văn", "Hữu", "Đức", "Công", "Quang", "Minh"]
@@ -79,12 +79,12 @@ class SampleData:
         return {
             "resourceType": "Observation",
             "status": "final",
-            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "vital-signs"}]}],
+            "category": [{"coding": [{"system": OBS_CATEGORY, "code": "vital-signs"}]}],
             "code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
             "subject": {"reference": patient_ref},
             "encounter": {"reference": encounter_ref},
             "effectiveDateTime": "2025-06-01T09:00:00+07:00",
-            "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit},
+            "valueQuantity": {"value": value, "unit": unit, "system": UCUM, "code": unit},
         }
 
     def document(self, patient_ref: str, encounter_ref: str, text: str) -> dict[str, Any]:

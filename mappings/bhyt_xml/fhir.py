@@ -31,9 +31,11 @@ from typing import Any, Callable
 
 from profiles import CS, EXT, SID
 
-from ..episode_bundle import BundleIndex, EpisodeBundle, criteria, searchable
+from ..episode_bundle import BundleIndex, EpisodeBundle
 from ..fhir_dates import birth, date8, dt, undate8, undt, unbirth, valid_birth, valid_date8, valid_datetime12
-from ..transfer54.fhir import DOC_TEXT_FIELDS, MR
+from ..fhir_terms import (ACT_CODE, BIRTH_TIME, CLASS_DISPLAY, COND_CATEGORY, DATA_ABSENT, DIAG_ROLE, GENDER, GENDER_BACK,
+                          ICD10, LOINC, MR, OBS_CATEGORY, UCUM)
+from ..transfer54.fhir import CARD_FIELDS, DOC_TEXT_FIELDS
 from ..transfer54.fields import CODE_TABLES
 from .envelope import Episode, Record, parse_table
 from .layouts import STANDARDS, layout, layouts, table_exists, table_sort_key
@@ -41,27 +43,14 @@ from .writer import table_document
 
 __all__ = ["to_fhir", "from_fhir", "rules", "UnmappableEpisode"]
 
-ICD10 = "http://hl7.org/fhir/sid/icd-10"
-UCUM = "http://unitsofmeasure.org"
-LOINC = "http://loinc.org"
-ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
-DIAG_ROLE = "http://terminology.hl7.org/CodeSystem/diagnosis-role"
-OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
-COND_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
-DATA_ABSENT = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
-BIRTH_TIME = "http://hl7.org/fhir/StructureDefinition/patient-birthTime"
 PAYOR = "Bảo hiểm xã hội Việt Nam"
 
-_CLASS_DISPLAY = {"AMB": "ambulatory", "IMP": "inpatient encounter", "SS": "short stay"}
-_GENDER = {"1": "male", "2": "female", "3": "unknown"}
-_GENDER_BACK = {v: k for k, v in _GENDER.items()}
 _DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?\Z")
 _INTEGER = re.compile(r"(0|[1-9][0-9]{0,8})\Z")
 _CODE = re.compile(r"[^\s]+( [^\s]+)*\Z")
 _TOKEN = re.compile(r"[^\s;]+\Z")  # one facility or practitioner code
 _SEGMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?\Z")
 
-CARD_FIELDS = ("MA_THE_BHYT", "MA_DKBD", "GT_THE_TU", "GT_THE_DEN")
 DIAGNOSIS_FIELDS = ("MA_BENH_CHINH", "CHAN_DOAN_RV", "MA_BENH_KT", "MA_BENH_YHCT", "CHAN_DOAN_VAO")
 
 
@@ -275,13 +264,13 @@ class Days(Converter):
 
 class Gender(Converter):
     def fits(self, v):
-        return v in _GENDER
+        return v in GENDER
 
     def put(self, container, key, v, ctx):
-        container[key] = _GENDER[v]
+        container[key] = GENDER[v]
 
     def get(self, container, key, ctx):
-        return _GENDER_BACK.get(container.get(key))
+        return GENDER_BACK.get(container.get(key))
 
 
 class Coding(Converter):
@@ -341,7 +330,9 @@ class Result(Converter):
         return _decimal_text((container.get("valueQuantity") or {}).get("value"))
 
 
+@lru_cache(maxsize=None)
 def converter(spec: str) -> Converter:
+    """The converter a rule names (one instance per spec)."""
     kind, _, arg = spec.partition(":")
     made: dict[str, Callable[[], Converter]] = {
         "text": Text, "dt": lambda: DateTime(True), "dt12": lambda: DateTime(False), "birth": Birth,
@@ -350,15 +341,6 @@ def converter(spec: str) -> Converter:
         "result": Result,
     }
     return made[kind]()
-
-
-_CONVERTERS: dict[str, Converter] = {}
-
-
-def _conv(spec: str) -> Converter:
-    if spec not in _CONVERTERS:
-        _CONVERTERS[spec] = converter(spec)
-    return _CONVERTERS[spec]
 
 
 # ----------------------------------------------------------------------------- to FHIR
@@ -421,7 +403,7 @@ class _Leftovers:
 
 def _apply(rule: Rule, value: str, roles: dict[str, dict], ctx: _Context) -> bool:
     """Put one field into its element; False when the converter declines the value."""
-    conv = _conv(rule.converter)
+    conv = converter(rule.converter)
     if not conv.fits(value):
         return False
     target = roles.setdefault(rule.role, {})
@@ -578,9 +560,7 @@ def _finish_row(table: str, res: dict, ctx: _Context, patient_ref: dict, enc_url
         data = table_document(layout(standard, table), records) if table_exists(standard, table) else b""
         res["content"] = [{"attachment": {"contentType": "application/xml", "language": "vi", "title": title,
                                           "data": base64.b64encode(data).decode("ascii")}}]
-        context = res.setdefault("context", {})
-        context["encounter"] = [enc_ref]
-        res["context"] = {"encounter": context.pop("encounter"), **context}
+        res["context"] = {"encounter": [enc_ref], **res.get("context", {})}
 
 
 def _order(res: dict) -> dict:
@@ -650,7 +630,7 @@ def to_fhir(episode: Episode) -> dict:
         pat["telecom"][0]["system"] = "phone"
     if "address" in pat:
         pat["address"][0]["use"] = "home"
-    b.add("Patient", "patient", _order(pat), match if match and searchable(match) else None)
+    b.add("Patient", "patient", _order(pat), match)
     patient_ref = {"reference": b.refs[("Patient", "patient")]}
     for i, cov in enumerate(covs):
         cov["beneficiary"] = patient_ref
@@ -660,20 +640,13 @@ def to_fhir(episode: Episode) -> dict:
     loai = head.get("MA_LOAI_KCB", "")
     cls = r.encounter_class[std].get(loai, "AMB")
     enc["status"] = "finished"
-    enc["class"] = {"system": ACT_CODE, "code": cls, "display": _CLASS_DISPLAY[cls]}
+    enc["class"] = {"system": ACT_CODE, "code": cls, "display": CLASS_DISPLAY[cls]}
     enc["subject"] = patient_ref
     if dxs:
         enc["diagnosis"] = [d for _, _, d in dxs]
     enc.setdefault("identifier", []).append(dict(episode_ident))
-    ident = (f"{SID['ma-lk']}/{facility}", ma_lk)
-    entry_at = len(b.entries)
-    if searchable(ident):
-        b.entries.append({"fullUrl": enc_url, "resource": _order(enc),
-                          "request": {"method": "PUT", "url": f"Encounter?{criteria(*ident)}"}})
-        b.refs[("Encounter", "encounter")] = enc_url
-    else:
-        b.add_part("Encounter", "encounter", enc)
-        b.entries.insert(entry_at, b.entries.pop())
+    # the episode's key: a conditional update on MA_LK at the facility
+    b.add_part("Encounter", "encounter", _order(enc), (f"{SID['ma-lk']}/{facility}", ma_lk))
     for key, cond, _ in dxs:
         cond["subject"] = patient_ref
         cond["identifier"] = [dict(episode_ident)]
@@ -747,7 +720,7 @@ def _read_rule(rule: Rule, roles: dict[str, dict | None], ix: BundleIndex, ctx: 
     loc = _locate(target, rule.path, ctx, create=False)
     if loc is None:
         return None
-    return _conv(rule.converter).get(loc[0], loc[1], ix)
+    return converter(rule.converter).get(loc[0], loc[1], ix)
 
 
 def _read_record(table: str, names: list[str], roles: dict[str, dict | None], ix: BundleIndex, ctx: _Context,
@@ -768,7 +741,7 @@ def _read_record(table: str, names: list[str], roles: dict[str, dict | None], ix
             value = ""
         if value is not None:
             out[name] = value
-    known = _known(r, table)
+    known = _known(table)
     for name, value in kept.items():
         if name not in known and name not in out:
             out[name] = value
@@ -895,16 +868,18 @@ def from_fhir(bundle: dict, standard: str | None = None) -> Episode:
     return Episode(ma_lk=(tables.get("XML1") or [{}])[0].get("MA_LK", ma_lk), standard=target, tables=tables)
 
 
-def _known(r: Rules, table: str) -> set[str]:
+@lru_cache(maxsize=None)
+def _known(table: str) -> frozenset[str]:
     """130 names of every field some standard has in this table."""
-    return {r.canonical(s, table, n) for s in STANDARDS if table_exists(s, table) for n in layout(s, table).field_names}
+    r = rules()
+    return frozenset({r.canonical(s, table, n) for s in STANDARDS if table_exists(s, table) for n in layout(s, table).field_names})
 
 
 def _own_names(r: Rules, standard: str, table: str, record: dict[str, str]) -> Record:
     """130 names -> the standard's own names; fields the standard lacks (but another has) left out,
     fields no standard knows kept."""
     lay = layout(standard, table)
-    known = _known(r, table)
+    known = _known(table)
     out: Record = {}
     for name, value in record.items():
         own = r.own(standard, table, name)

@@ -12,7 +12,7 @@ from server.fhir.validation import validate_resource
 
 from . import read_envelope
 from .envelope import Episode
-from .fhir import UnmappableEpisode, _conv, from_fhir, rules, to_fhir
+from .fhir import UnmappableEpisode, converter, from_fhir, rules, to_fhir
 from .layouts import layout, layouts, table_exists
 
 TESTDATA = Path(__file__).with_name("testdata")
@@ -183,7 +183,7 @@ def test_rules_table_is_sound() -> None:
         assert len(paths) == len(set(paths)), table  # one field per element
         for name, rule in fields.items():
             assert layout("130", table).field(name) is not None, (table, name)
-            _conv(rule.converter)
+            converter(rule.converter)
     for table, names in r.aliases["4210"].items():
         for own, canon in names.items():
             assert layout("4210", table).field(own) is not None and layout("130", table).field(canon) is not None

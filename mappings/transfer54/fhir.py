@@ -18,32 +18,18 @@ from typing import Any
 
 from profiles import CS, EXT, SID
 
-from ..episode_bundle import BundleIndex, EpisodeBundle, criteria, searchable, text_ok
+from ..episode_bundle import BundleIndex, EpisodeBundle, text_ok
+from ..fhir_terms import (ACT_CODE, BIRTH_TIME, CLASS_DISPLAY, COND_CATEGORY, DIAG_ROLE, DISCHARGE, GENDER, GENDER_BACK,
+                          ICD10, LOINC, MR, OBS_CATEGORY, UCUM)
 from ..fhir_dates import birth, date8, dt, unbirth, undate8, undt
 
 from .fields import CODE_TABLES, FIELDS
 
 __all__ = ["to_fhir", "from_fhir", "DOC_TEXT_FIELDS"]
 
-# Standard URLs (not the project's, so not in profiles/).
-ICD10 = "http://hl7.org/fhir/sid/icd-10"
-LOINC = "http://loinc.org"
-UCUM = "http://unitsofmeasure.org"
-#: identifier type of a facility's patient id (the profiles slice Patient.identifier on it)
-MR = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR", "display": "Medical record number"}]}
-ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
-DIAG_ROLE = "http://terminology.hl7.org/CodeSystem/diagnosis-role"
-DISCHARGE = "http://terminology.hl7.org/CodeSystem/discharge-disposition"
-OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
-COND_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
-BIRTH_TIME = "http://hl7.org/fhir/StructureDefinition/patient-birthTime"
-
 # MA_LOAI_KCB -> v3 ActCode encounter class (the exact code stays in Encounter.type).
 _CLASS = {"01": "AMB", "02": "AMB", "03": "IMP", "04": "SS", "05": "AMB", "06": "IMP",
           "07": "AMB", "08": "AMB", "09": "SS", "10": "AMB"}
-_CLASS_DISPLAY = {"AMB": "ambulatory", "IMP": "inpatient encounter", "SS": "short stay"}
-_GENDER = {"1": "male", "2": "female", "3": "unknown"}
-_GENDER_BACK = {v: k for k, v in _GENDER.items()}
 
 # DocumentReference text extensions, in field order.
 DOC_TEXT_FIELDS = {
@@ -200,7 +186,7 @@ def to_fhir(record: dict[str, str]) -> dict:
     pat["name"] = [name]
     if "DIEN_THOAI" in r:
         pat["telecom"] = [_put({"system": "phone"}, "value", r["DIEN_THOAI"])]
-    pat["gender"] = _GENDER[r["GIOI_TINH"]]
+    pat["gender"] = GENDER[r["GIOI_TINH"]]
     birth_date, birth_time = birth(r["NGAY_SINH"])
     pat["birthDate"] = birth_date
     if birth_time:
@@ -257,7 +243,7 @@ def to_fhir(record: dict[str, str]) -> dict:
     enc["identifier"] = [_identifier(f"{SID['ma-lk']}/{facility}", r["MA_LK"])]
     enc["status"] = "finished"
     cls = _CLASS[r["MA_LOAI_KCB"]]
-    enc["class"] = {"system": ACT_CODE, "code": cls, "display": _CLASS_DISPLAY[cls]}
+    enc["class"] = {"system": ACT_CODE, "code": cls, "display": CLASS_DISPLAY[cls]}
     enc["type"] = [{"coding": [_coding("encounter-type", r["MA_LOAI_KCB"])]}]
     enc["subject"] = patient_ref
     enc["participant"] = [{"type": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
@@ -300,8 +286,7 @@ def to_fhir(record: dict[str, str]) -> dict:
     # Encounter goes before its Conditions for readability; ids are fixed before writing anyway.
     first_condition = next(i for i, e in enumerate(b.entries) if e["resource"]["resourceType"] == "Condition")
     episode = (f"{SID['ma-lk']}/{facility}", r["MA_LK"])  # MA_LK is unique per facility: the episode's key
-    request = {"method": "PUT", "url": f"Encounter?{criteria(*episode)}"} if searchable(episode) else {"method": "POST", "url": "Encounter"}
-    b.entries.insert(first_condition, {"fullUrl": enc_url, "resource": enc, "request": request})
+    b.add_part("Encounter", "encounter", enc, episode, index=first_condition)
     enc_ref = {"reference": enc_url}
 
     # Body weight
@@ -399,7 +384,7 @@ def from_fhir(bundle: dict) -> dict[str, str]:
     out["SO_CCCD"] = _ident(pat, SID["cccd"])
     time_ext = next((e for e in (pat.get("_birthDate") or {}).get("extension", []) if e.get("url") == BIRTH_TIME), None)
     out["NGAY_SINH"] = unbirth(pat["birthDate"], time_ext["valueDateTime"] if time_ext else None)
-    out["GIOI_TINH"] = _GENDER_BACK[pat["gender"]]
+    out["GIOI_TINH"] = GENDER_BACK[pat["gender"]]
     out["NHOM_MAU"] = _ext_text(pat, "t54-blood-group")
     out["MA_QUOCTICH"] = _ext_code(pat, "t54-nationality")
     out["MA_DANTOC"] = _ext_code(pat, "t54-ethnicity")

@@ -1,4 +1,4 @@
-"""Constants and helpers shared by every builder: the canonical base, the package version, standard URLs."""
+"""Constants and helpers shared by every builder: the canonical base, the package version (standard URLs: mappings.fhir_terms)."""
 from __future__ import annotations
 
 BASE = "https://lienthong.dev/fhir"
@@ -7,12 +7,6 @@ DATE = "2026-01-01"
 PUBLISHER = "Liên Thông project"
 FHIR_VERSION = "4.0.1"
 CORE = "http://hl7.org/fhir/StructureDefinition"
-
-# Standard (non-project) URLs the profiles refer to.
-LOINC = "http://loinc.org"
-UCUM = "http://unitsofmeasure.org"
-OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
-V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
 
 
 def pascal(text: str) -> str:

@@ -12,7 +12,9 @@ fixes on the discriminator paths.
 """
 from __future__ import annotations
 
-from .common import (BASE, CORE, DATE, FHIR_VERSION, LOINC, OBS_CATEGORY, PUBLISHER, UCUM, V2_0203, VERSION, pascal,
+from mappings.fhir_terms import LOINC, OBS_CATEGORY, UCUM, V2_0203
+
+from .common import (BASE, CORE, DATE, FHIR_VERSION, PUBLISHER, VERSION, pascal,
                      sd_url, sid, vs_url)
 
 Invariant = tuple[str, str, str, str]  # key, severity, human, expression
