@@ -13,7 +13,7 @@ from typing import Any
 
 from profiles import EXT, SID
 from server.fhir.repository import Repository
-from server.fhir.resource import body_of, reference_target
+from server.fhir.resource import body_of, references
 from server.storage.base import Query
 from server.storage.index import IdIn, TokenMatch
 
@@ -28,18 +28,6 @@ _MAX_PARTS = 100_000
 
 class NotAnInsuranceEpisode(ValueError):
     """The Encounter was not made by an insurance-table import."""
-
-
-def _refs(node: Any, found: set[tuple[str, str]]) -> None:
-    if isinstance(node, dict):
-        target = reference_target(node)
-        if target is not None:
-            found.add(target)
-        for value in node.values():
-            _refs(value, found)
-    elif isinstance(node, list):
-        for value in node:
-            _refs(value, found)
 
 
 async def episode_bundle(repo: Repository, encounter_id: str) -> dict[str, Any]:
@@ -58,9 +46,7 @@ async def episode_bundle(repo: Repository, encounter_id: str) -> dict[str, Any]:
         for v in page.versions:
             if (v.type, v.id) == ("Encounter", encounter_id) or v.type != "Encounter":
                 resources[(v.type, v.id)] = body_of(v)
-    wanted: set[tuple[str, str]] = set()
-    for res in resources.values():
-        _refs(res, wanted)
+    wanted = {t for res in resources.values() for t in references(res)}
     by_type: dict[str, list[str]] = {}
     for rtype, rid in sorted(wanted - set(resources)):
         if rtype in repo.types:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.fhir.repository import Repository
-from server.fhir.resource import body_of, reference_target
+from server.fhir.resource import body_of, references
 from server.storage.base import Query
 from server.storage.index import Cond, IdIn, ValueMatch
 
@@ -27,21 +27,6 @@ EPISODE_TYPES = frozenset({"Encounter", "DocumentReference", "Observation", "Cov
 
 class NotATransferEpisode(ValueError):
     """The Encounter was not made by a transfer-dataset import (no transfer letter refers to it)."""
-
-
-def _refs(node: Any) -> list[tuple[str, str]]:
-    """Every ``Type/id`` a resource refers to."""
-    found: list[tuple[str, str]] = []
-    if isinstance(node, dict):
-        target = reference_target(node)
-        if target is not None:
-            found.append(target)
-        for value in node.values():
-            found += _refs(value)
-    elif isinstance(node, list):
-        for value in node:
-            found += _refs(value)
-    return found
 
 
 async def episode_bundle(repo: Repository, encounter_id: str) -> dict[str, Any]:
@@ -60,7 +45,7 @@ async def episode_bundle(repo: Repository, encounter_id: str) -> dict[str, Any]:
     # Patient are fetched but not followed, so their own links (Patient.link…) stay out.
     frontier = list(resources.values())
     for _ in range(2):
-        wanted = {t for r in frontier for t in _refs(r) if t[0] in repo.types} - set(resources)
+        wanted = {t for r in frontier for t in references(r) if t[0] in repo.types} - set(resources)
         by_type: dict[str, list[str]] = {}
         for rtype, rid in sorted(wanted):
             by_type.setdefault(rtype, []).append(rid)

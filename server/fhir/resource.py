@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Iterator
 
 from .. import jsonio
 from ..storage.base import Version
@@ -69,3 +69,17 @@ def reference_target(node: Any) -> tuple[str, str] | None:
     if len(parts) < 2 or not parts[-2] or not parts[-1]:
         return None
     return parts[-2], parts[-1]
+
+
+def references(node: Any) -> Iterator[tuple[str, str]]:
+    """Every ``(type, id)`` a resource (or any part of one) refers to, anywhere in it."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            target = reference_target(item)
+            if target is not None:
+                yield target
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)

@@ -19,7 +19,7 @@ from ...storage.index import All, AnyOf, Cond, IdIn, LastUpdated, Term, TypeIs, 
 from ..dates import range_param
 from ..outcome import bad_request
 from ..repository import Repository
-from ..resource import body_of, reference_target
+from ..resource import body_of, references
 from ..search.execute import SearchResult, run_search
 from ..search.parse import ParsedSearch, split_commas
 
@@ -79,19 +79,10 @@ async def _referenced(repo: Repository, matches: list[Version], types: tuple[str
     have = {(v.type, v.id) for v in matches}
     wanted: dict[str, set[str]] = defaultdict(set)
 
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            target = reference_target(node)
-            if target and target[0] in types and target[0] in repo.types and target not in have:
-                wanted[target[0]].add(target[1])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
     for v in matches:
-        walk(body_of(v))
+        for target in references(body_of(v)):
+            if target[0] in types and target[0] in repo.types and target not in have:
+                wanted[target[0]].add(target[1])
     found: list[Version] = []
     for rtype, ids in sorted(wanted.items()):
         found += (await repo.store.search(Query(rtype, IdIn(tuple(sorted(ids))), limit=len(ids)))).versions
