@@ -99,7 +99,6 @@ class BundleProcessor:
         ``checked``: each entry's resource issues computed beforehand by :func:`check_entries` (an
         import validates the next episodes in worker processes while this one is stored); an entry
         whose arguments differ from what the parse finds is checked again here."""
-        self._checked = checked or {}
         if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
             raise bad_request("POST to the base URL takes a Bundle of type transaction or batch", "Bundle.resourceType", code="structure")
         btype = bundle.get("type")
@@ -113,9 +112,10 @@ class BundleProcessor:
         extra = set(bundle) - {"resourceType", "id", "meta", "type", "entry", "identifier", "timestamp", "implicitRules", "language"}
         if extra:
             raise bad_request(f"Unknown or unexpected elements in the Bundle: {', '.join(sorted(extra))}", *(f"Bundle.{e}" for e in sorted(extra)), code="structure")
-        return btype, [self._entry(i, e) for i, e in enumerate(raw_entries)]
+        checked = checked or {}
+        return btype, [self._entry(i, e, checked.get(i)) for i, e in enumerate(raw_entries)]
 
-    def _entry(self, i: int, raw: Any) -> Entry:
+    def _entry(self, i: int, raw: Any, done: CheckedEntry | None = None) -> Entry:
         where = f"Bundle.entry[{i}]"
         if not isinstance(raw, dict):
             return Entry(i, "?", "?", "?", problems=[Issue("structure", "An entry must be a JSON object", (where,))])
@@ -146,7 +146,6 @@ class BundleProcessor:
             else:
                 entry.resource = resource
                 args = (entry.type, entry.id if method == "PUT" else None, method == "PUT" and entry.id is not None)
-                done = self._checked.get(i)
                 if done is not None and done[:3] == args:
                     entry.problems.extend(done[3])
                 else:
