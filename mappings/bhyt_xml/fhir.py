@@ -361,13 +361,13 @@ class _Context:
 
 
 def _record_fields(r: Rules, standard: str, table: str, record: Record, where: str) -> dict[str, str]:
-    """The record, trimmed, with 4210 names turned into 130 names."""
+    """The record with 4210 names turned into 130 names (values already trimmed)."""
     out: dict[str, str] = {}
     for name, value in record.items():
         canon = r.canonical(standard, table, name)
         if canon in out:
             raise UnmappableEpisode(f"{where}: both {name} and {canon} are present")
-        out[canon] = value.strip()
+        out[canon] = value
     return out
 
 
