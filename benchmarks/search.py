@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._common import machine, running_server  # noqa: E402
 from profiles import SID  # noqa: E402
 from server.config import Settings  # noqa: E402
-from server.fhir.operations.everything import compartment_term  # noqa: E402
+from server.fhir.compartment import compartment_term  # noqa: E402
 from server.fhir.repository import Repository  # noqa: E402
 from server.fhir.search.deferred import resolve  # noqa: E402
 from server.fhir.search.strings import fold  # noqa: E402
@@ -145,7 +145,7 @@ async def floor_times(path: Path, queries: list[str]) -> list[float]:
         url, _, qs = q.partition("?")
         params = [tuple(p.split("=", 1)) for p in qs.replace("%20", " ").split("&")]
         if url.endswith("$everything"):
-            where = compartment_term(repo, BIG, tuple(sorted(repo.types)))
+            where = compartment_term(repo.search_params, BIG, tuple(sorted(repo.types)))
             query = Query(None, where, limit=251, total=True)
         else:
             parsed = repo.parse_search(url, [p for p in params if p[0] != "_count"], strict=True)  # type: ignore[misc]

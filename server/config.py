@@ -25,6 +25,24 @@ class Settings:
     #: Vietnamese core profile (env LIENTHONG_REQUIRE_PROFILES=1, ``serve --require-profiles``)
     require_profiles: bool = False
 
+    # ------------------------------------------------------------- access control
+    #: bearer tokens required on /fhir (env LIENTHONG_AUTH=off, ``serve --auth off``: loopback only)
+    auth: bool = True
+    #: ``iss`` of the tokens this server issues, and the ``aud`` they (and external ones) must carry
+    token_issuer: str = "urn:lienthong"
+    audience: str = "urn:lienthong:fhir"
+    #: lifetime of access tokens, refresh tokens and authorization codes, in seconds
+    access_token_ttl: int = 900
+    refresh_token_ttl: int = 8 * 3600
+    code_ttl: int = 60
+    #: an external OpenID Connect issuer whose tokens are accepted too (its JWKS is fetched)
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    #: origins allowed by CORS (none: CORS off)
+    cors_origins: tuple[str, ...] = ()
+    #: write an AuditEvent for every interaction (off only to measure its cost)
+    audit: bool = True
+
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
         """Settings from ``LIENTHONG_*`` environment variables, then explicit overrides."""
@@ -35,7 +53,23 @@ class Settings:
             key = "LIENTHONG_" + name.upper()
             if key in os.environ:
                 env[name] = int(os.environ[key])
-        if "LIENTHONG_REQUIRE_PROFILES" in os.environ:
-            env["require_profiles"] = os.environ["LIENTHONG_REQUIRE_PROFILES"].strip().lower() in ("1", "true", "yes", "on")
+        for name in ("require_profiles", "auth", "audit"):
+            key = "LIENTHONG_" + name.upper()
+            if key in os.environ:
+                env[name] = _flag(os.environ[key])
+        for name in ("token_issuer", "audience", "oidc_issuer", "oidc_audience"):
+            key = "LIENTHONG_" + name.upper()
+            if os.environ.get(key):
+                env[name] = os.environ[key]
+        for name in ("access_token_ttl", "refresh_token_ttl", "code_ttl"):
+            key = "LIENTHONG_" + name.upper()
+            if key in os.environ:
+                env[name] = int(os.environ[key])
+        if os.environ.get("LIENTHONG_CORS_ORIGINS"):
+            env["cors_origins"] = tuple(o.strip() for o in os.environ["LIENTHONG_CORS_ORIGINS"].split(",") if o.strip())
         env.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**env)  # type: ignore[arg-type]
+
+
+def _flag(text: str) -> bool:
+    return text.strip().lower() in ("1", "true", "yes", "on")

@@ -216,4 +216,29 @@ class Store(ABC):
 
     @abstractmethod
     async def clear(self) -> None:
-        """Delete everything (tests and benchmarks only)."""
+        """Delete every resource (tests and benchmarks only); records are kept."""
+
+    # ------------------------------------------------------------------ records
+    # Small non-FHIR documents the server keeps beside the resources: its signing key,
+    # registered clients, local accounts, refresh tokens, one-time codes. ``kind`` names
+    # the family, ``key`` one document in it; bodies are JSON objects.
+
+    @abstractmethod
+    async def get_record(self, kind: str, key: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    async def put_record(self, kind: str, key: str, body: dict[str, Any]) -> None:
+        """Create or replace."""
+
+    @abstractmethod
+    async def add_record(self, kind: str, key: str, body: dict[str, Any]) -> bool:
+        """Create only if absent; ``False`` (and nothing changed) when it exists, so two
+        processes creating the same record at once agree on the one that won."""
+
+    @abstractmethod
+    async def take_record(self, kind: str, key: str) -> dict[str, Any] | None:
+        """Delete and return it; of two concurrent takers only one gets it (one-time codes)."""
+
+    @abstractmethod
+    async def list_records(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        """Every record of ``kind``, ordered by key."""

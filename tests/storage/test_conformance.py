@@ -514,3 +514,24 @@ async def test_clear_removes_everything(store: Store) -> None:
     assert await found(store, "Patient", TokenMatch("identifier", ANY, "111")) == ["Patient/a"]
     assert await store.current("Patient", "a") == v
 
+
+
+# ----------------------------------------------------------------------------- records
+
+
+async def test_records_are_kept_beside_resources(store: Store) -> None:
+    assert await store.get_record("client", "his-1") is None
+    await store.put_record("client", "his-1", {"scope": "system/*.rs", "n": 1})
+    await store.put_record("client", "his-0", {"scope": "system/*.cruds"})
+    await store.put_record("user", "his-1", {"role": "doctor"})
+    assert await store.get_record("client", "his-1") == {"scope": "system/*.rs", "n": 1}
+    await store.put_record("client", "his-1", {"scope": "system/*.r"})
+    assert await store.get_record("client", "his-1") == {"scope": "system/*.r"}
+    assert [k for k, _ in await store.list_records("client")] == ["his-0", "his-1"]
+    assert await store.add_record("client", "his-1", {"other": True}) is False
+    assert await store.get_record("client", "his-1") == {"scope": "system/*.r"}
+    assert await store.add_record("code", "abc", {"x": 1}) is True
+    assert await store.take_record("code", "abc") == {"x": 1}
+    assert await store.take_record("code", "abc") is None
+    await store.clear()
+    assert await store.get_record("user", "his-1") == {"role": "doctor"}

@@ -224,6 +224,12 @@ class EmulatorCollection:
         self._log(log, befores, result.upserted_id)
         return result
 
+    async def find_one_and_delete(self, filter: dict[str, Any], *, session: Any = None) -> Any:
+        await asyncio.sleep(0)
+        log = _logging(session)
+        self._log(log, self._before(filter, many=False) if log else [])
+        return self._c.find_one_and_delete(filter)
+
     async def delete_many(self, filter: dict[str, Any], *, session: Any = None) -> Any:
         await asyncio.sleep(0)
         log = _logging(session)

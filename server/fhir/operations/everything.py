@@ -8,42 +8,18 @@ refer to (practitioners, organisations, locations…), one store query per page.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from ...storage.base import Query, Version
-from ...storage.index import All, AnyOf, Cond, IdIn, LastUpdated, Term, TypeIs, ValueMatch
+from ...storage.index import All, IdIn, LastUpdated, Term
+from ..compartment import compartment_term
 from ..dates import range_param
 from ..outcome import bad_request
 from ..repository import Repository
 from ..resource import body_of, references
 from ..search.execute import SearchResult, run_search
 from ..search.parse import ParsedSearch, split_commas
-
-
-@cache
-def compartment() -> dict[str, tuple[str, ...]]:
-    """Resource type → the parameters linking it to a Patient (empty types left out)."""
-    text = resources.files("server.fhir").joinpath("data/compartment-patient.json").read_text("utf-8")
-    return {r["code"]: tuple(r["param"]) for r in json.loads(text)["resource"] if r.get("param")}
-
-
-def compartment_term(repo: Repository, patient_id: str, types: tuple[str, ...]) -> Term:
-    """The Patient itself, or a resource of ``types`` whose compartment parameters point at it."""
-    by_param: dict[str, list[str]] = defaultdict(list)
-    for rtype, params in compartment().items():
-        if rtype in types:
-            for p in params:
-                if repo.search_params.get(rtype, p) is not None:
-                    by_param[p].append(rtype)
-    target = (Cond("target", "eq", f"Patient/{patient_id}"),)
-    terms: list[Term] = [All((TypeIs(tuple(sorted(ts))), ValueMatch(p, "reference", target))) for p, ts in sorted(by_param.items())]
-    if "Patient" in types:
-        terms.insert(0, All((TypeIs(("Patient",)), IdIn((patient_id,)))))
-    return AnyOf(tuple(terms))
 
 
 def parse_options(repo: Repository, params: list[tuple[str, str]]) -> tuple[tuple[str, ...], Term | None, int]:
@@ -65,7 +41,7 @@ def parse_options(repo: Repository, params: list[tuple[str, str]]) -> tuple[tupl
 async def everything(repo: Repository, patient_id: str, params: list[tuple[str, str]], state: dict[str, Any]) -> SearchResult:
     await repo.read("Patient", patient_id)  # 404 / 410 as for a read
     types, since, count = parse_options(repo, params)
-    where = compartment_term(repo, patient_id, types)
+    where = compartment_term(repo.search_params, patient_id, types)
     if since is not None:
         where = All((where, since))
     parsed = ParsedSearch(None, count, "accurate")

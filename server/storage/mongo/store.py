@@ -435,6 +435,11 @@ _HISTORY_SORT = [("ts", DESCENDING), ("type", ASCENDING), ("id", ASCENDING), ("v
 # ------------------------------------------------------------------------------- store
 
 
+def _record_id(kind: str, key: str) -> str:
+    return f"{kind}\x00{key}"
+
+
+
 class _Collections:
     """The collections, and the reads/writes shared by the store and its Tx."""
 
@@ -442,6 +447,7 @@ class _Collections:
         self.resources = db["resources"]
         self.history = db["history"]
         self.counters = db["counters"]
+        self.records = db["records"]
 
     async def current(self, type_: str, id_: str, session: Any = None) -> Version | None:
         doc = await self.resources.find_one({"_id": _key(type_, id_)}, _VERSION_FIELDS, session=session)
@@ -771,6 +777,29 @@ class MongoStore(Store):
     async def clear(self) -> None:
         await self._c.resources.delete_many({})
         await self._c.history.delete_many({})
+
+    async def get_record(self, kind: str, key: str) -> dict[str, Any] | None:
+        doc = await self._c.records.find_one({"_id": _record_id(kind, key)})
+        return None if doc is None else doc["body"]
+
+    async def put_record(self, kind: str, key: str, body: dict[str, Any]) -> None:
+        doc = {"_id": _record_id(kind, key), "kind": kind, "key": key, "body": body}
+        await self._c.records.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+
+    async def add_record(self, kind: str, key: str, body: dict[str, Any]) -> bool:
+        try:
+            await self._c.records.insert_one({"_id": _record_id(kind, key), "kind": kind, "key": key, "body": body})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def take_record(self, kind: str, key: str) -> dict[str, Any] | None:
+        doc = await self._c.records.find_one_and_delete({"_id": _record_id(kind, key)})
+        return None if doc is None else doc["body"]
+
+    async def list_records(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        docs = await self._c.records.find({"kind": kind}).sort([("key", ASCENDING)]).to_list(None)
+        return [(d["key"], d["body"]) for d in docs]
 
     async def explain(self, query: Query) -> dict[str, Any]:
         """The server's ``explain`` of a search (diagnostics and index tests; real servers only)."""

@@ -37,6 +37,7 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence, TypeVar
 
+from ... import jsonio
 from ..base import HistoryQuery, Page, Query, SortKey, Store, Tx, Version, VersionConflict, Write, check_key
 from ..index import (
     ANY,
@@ -131,6 +132,12 @@ CREATE TABLE IF NOT EXISTS history (
     PRIMARY KEY (type, id, vid)
 );
 CREATE INDEX IF NOT EXISTS history_ts ON history (ts);
+CREATE TABLE IF NOT EXISTS records (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (kind, key)
+);
 CREATE INDEX IF NOT EXISTS history_type_ts ON history (type, ts);
 """
 
@@ -902,6 +909,28 @@ class SqliteStore(Store):
         async with self._write_tx() as conn:
             for table in ("resources", "history", *(t for t, _ in _INDEX_TABLES.values())):
                 conn.execute(f"DELETE FROM {table}")
+
+    async def get_record(self, kind: str, key: str) -> dict[str, Any] | None:
+        row = self._reader.execute("SELECT body FROM records WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+        return None if row is None else jsonio.loads(row[0])
+
+    async def put_record(self, kind: str, key: str, body: dict[str, Any]) -> None:
+        async with self._write_tx() as conn:
+            conn.execute("INSERT OR REPLACE INTO records (kind, key, body) VALUES (?, ?, ?)", (kind, key, jsonio.dumps(body)))
+
+    async def add_record(self, kind: str, key: str, body: dict[str, Any]) -> bool:
+        async with self._write_tx() as conn:
+            cur = conn.execute("INSERT OR IGNORE INTO records (kind, key, body) VALUES (?, ?, ?)", (kind, key, jsonio.dumps(body)))
+            return cur.rowcount == 1
+
+    async def take_record(self, kind: str, key: str) -> dict[str, Any] | None:
+        async with self._write_tx() as conn:
+            row = conn.execute("DELETE FROM records WHERE kind = ? AND key = ? RETURNING body", (kind, key)).fetchone()
+        return None if row is None else jsonio.loads(row[0])
+
+    async def list_records(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        rows = self._reader.execute("SELECT key, body FROM records WHERE kind = ? ORDER BY key", (kind,))
+        return [(key, jsonio.loads(body)) for key, body in rows]
 
     def explain(self, query: Query, *, count: bool = False) -> list[str]:
         """``EXPLAIN QUERY PLAN`` details of a search's page (or, with ``count``, its total)."""
