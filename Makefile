@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/lienthong serve --host 127.0.0.1 --port 8080 --store sqlite:///./data/lienthong.db --load-examples examples
+	$(BIN)/lienthong serve --host 127.0.0.1 --port 8080 --store sqlite:///./data/lienthong.db --load-examples examples --dev-admin
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2

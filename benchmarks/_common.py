@@ -35,12 +35,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def bearer(store_url: str, scope: str = "system/*.cruds") -> dict[str, str]:
+    """An ``Authorization`` header with a token from ``lienthong token`` (the store's own key)."""
+    cmd = [sys.executable, "-m", "server.cli", "token", "--scope", scope, "--ttl", "86400", "--store", store_url]
+    token = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+    return {"Authorization": f"Bearer {token}"}
+
+
 @contextlib.contextmanager
-def running_server(store_url: str) -> Iterator[str]:
-    """``lienthong serve`` on a free loopback port; yields its base URL."""
+def running_server(store_url: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``lienthong serve`` on a free loopback port; yields its base URL (``env``: extra variables)."""
     port = free_port()
     cmd = [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--store", store_url, "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
     base = f"http://127.0.0.1:{port}/fhir"
     try:
         deadline = time.monotonic() + 30

@@ -24,7 +24,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import HEADER, Measure, machine, running_server  # noqa: E402
+from benchmarks._common import HEADER, Measure, bearer, machine, running_server  # noqa: E402
 from server import jsonio  # noqa: E402
 from server.config import Settings  # noqa: E402
 from server.fhir.bundles import BundleProcessor  # noqa: E402
@@ -79,9 +79,9 @@ async def floor_bundles(bundles: list[dict], folder: Path) -> Measure:
     return m
 
 
-def http_single(base: str, resources: list[dict]) -> Measure:
+def http_single(base: str, resources: list[dict], auth: dict[str, str]) -> Measure:
     lat = []
-    with httpx.Client(base_url=base, headers={"Content-Type": "application/fhir+json", "Prefer": "return=minimal"}) as c:
+    with httpx.Client(base_url=base, headers={"Content-Type": "application/fhir+json", "Prefer": "return=minimal", **auth}) as c:
         t0 = time.perf_counter()
         for r in resources:
             t = time.perf_counter()
@@ -91,9 +91,9 @@ def http_single(base: str, resources: list[dict]) -> Measure:
         return Measure("HTTP, single create", len(resources), time.perf_counter() - t0, lat)
 
 
-def http_bundles(base: str, bundles: list[dict]) -> Measure:
+def http_bundles(base: str, bundles: list[dict], auth: dict[str, str]) -> Measure:
     lat = []
-    with httpx.Client(base_url=base, headers={"Content-Type": "application/fhir+json"}, timeout=120) as c:
+    with httpx.Client(base_url=base, headers={"Content-Type": "application/fhir+json", **auth}, timeout=120) as c:
         t0 = time.perf_counter()
         for b in bundles:
             t = time.perf_counter()
@@ -115,8 +115,9 @@ def main() -> None:
         f_single = asyncio.run(floor_single(resources, folder))
         f_bundle = asyncio.run(floor_bundles(bundles, folder))
         with running_server(f"sqlite:///{folder / 'http.db'}") as base:
-            h_single = http_single(base, resources)
-            h_bundle = http_bundles(base, make_bundles(args.bundles, seed=11))
+            auth = bearer(f"sqlite:///{folder / 'http.db'}")
+            h_single = http_single(base, resources, auth)
+            h_bundle = http_bundles(base, make_bundles(args.bundles, seed=11), auth)
     print(f"Ingest benchmark, embedded SQLite store — {date.today()} — {machine()}")
     print("p50/p95: per request (HTTP) or per atomic unit (floor); 'of floor': resources/s relative to the in-process floor of the same work")
     print(HEADER)

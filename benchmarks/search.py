@@ -28,7 +28,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import machine, running_server  # noqa: E402
+from benchmarks._common import bearer, machine, running_server  # noqa: E402
 from profiles import SID  # noqa: E402
 from server.config import Settings  # noqa: E402
 from server.fhir.compartment import compartment_term  # noqa: E402
@@ -122,9 +122,9 @@ def query_mix(patients: int, runs: int, rng: random.Random) -> dict[str, list[st
     }
 
 
-def http_times(base: str, queries: list[str]) -> tuple[list[float], int]:
+def http_times(base: str, queries: list[str], auth: dict[str, str]) -> tuple[list[float], int]:
     times, returned = [], 0
-    with httpx.Client(timeout=60) as c:
+    with httpx.Client(timeout=60, headers=auth) as c:
         c.get(f"{base}/{queries[0]}")  # warm
         for q in queries:
             t = time.perf_counter()
@@ -179,9 +179,10 @@ def main() -> None:
     lines.append("| query | runs | avg entries | HTTP p50 ms | HTTP p95 ms | floor p50 ms | floor p95 ms |")
     lines.append("|---|---:|---:|---:|---:|---:|---:|")
     floors = {kind: asyncio.run(floor_times(path, qs)) for kind, qs in mix.items()}
+    auth = bearer(f"sqlite:///{path}")
     with running_server(f"sqlite:///{path}") as base:
         for kind, qs in mix.items():
-            times, returned = http_times(base, qs)
+            times, returned = http_times(base, qs, auth)
             f = floors[kind]
             lines.append(f"| {kind} | {len(qs)} | {returned / len(qs):.0f} | {pct(times, .5):.1f} | {pct(times, .95):.1f} | {pct(f, .5):.1f} | {pct(f, .95):.1f} |")
     print("\n".join(lines))

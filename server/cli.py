@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
 from . import jsonio
+from .auth.cli import add_auth_commands
 from .config import DEFAULT_STORE, Settings
 from .storage.base import StoreConfigError
 from .storage.factory import make_store
@@ -20,20 +22,65 @@ async def _check_store(url: str) -> None:
     await store.close()
 
 
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+async def _dev_admin(url: str) -> str | None:
+    """On a store without local accounts: an ``admin`` with a fresh password (returned), else ``None``."""
+    from .auth.users import ensure_dev_admin
+
+    store = make_store(url)
+    await store.open()
+    try:
+        return await ensure_dev_admin(store)
+    finally:
+        await store.close()
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
 
-    settings = Settings.from_env(store_url=args.store, require_profiles=True if args.require_profiles else None)
+    auth = None if args.auth is None else args.auth == "on"
+    cors = tuple(args.cors_origin) if args.cors_origin else None
+    settings = Settings.from_env(store_url=args.store, require_profiles=True if args.require_profiles else None, auth=auth, cors_origins=cors)
+    if not settings.auth and not _loopback(args.host):
+        print(f"lienthong: refusing to serve {args.host} with authorization off: --auth off is for local development on a loopback address (127.0.0.1, ::1) only", file=sys.stderr)
+        return 2
     try:
         asyncio.run(_check_store(settings.store_url))
+        admin = asyncio.run(_dev_admin(settings.store_url)) if args.dev_admin and settings.auth else None
     except (StoreConfigError, ValueError) as exc:
         print(f"lienthong: cannot use store {settings.store_url}: {exc}", file=sys.stderr)
         return 2
     examples = Path(args.load_examples) if args.load_examples else None
     app = create_app(settings, examples=examples)
-    print(f"Liên Thông FHIR server on http://{args.host}:{args.port}/fhir (store: {settings.store_url})", file=sys.stderr)
+    base = f"http://{args.host}:{args.port}"
+    print(f"Liên Thông FHIR server on {base}/fhir (store: {settings.store_url})", file=sys.stderr)
+    if not settings.auth:
+        print("WARNING: authorization is OFF (--auth off): anyone who reaches this port can read and change every record. Local development only.", file=sys.stderr)
+    else:
+        print(f"Authorization is on: every /fhir request needs a bearer token (see {base}/fhir/.well-known/smart-configuration).", file=sys.stderr)
+    if admin is not None:
+        print(
+            "\nFirst start: a local development admin was created.\n"
+            f"  user: admin   password: {admin}   (shown once; change it with 'lienthong users add admin --role admin')\n"
+            "  get a token for scripts and curl:\n"
+            f"    lienthong token --scope 'user/*.cruds user/AuditEvent.rs' --user admin --store {settings.store_url}\n"
+            f"    curl -H \"Authorization: Bearer $TOKEN\" {base}/fhir/Patient\n"
+            f"  log in (authorization code + PKCE): register a client with 'lienthong clients add ID --redirect-uri URI --scope ...',\n"
+            f"    then open {base}/auth/authorize?response_type=code&client_id=ID&redirect_uri=URI&scope=...&code_challenge=...&code_challenge_method=S256\n",
+            file=sys.stderr,
+        )
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
@@ -347,7 +394,8 @@ def _import(args: argparse.Namespace) -> int:
     started = datetime.now().astimezone()
     folder = Path(args.quarantine) if args.quarantine else default_folder(started)
     files = list(discover(paths, exclude=folder))
-    target = ServerTarget(args.server) if args.server else StoreTarget(args.store)
+    token = args.token or os.environ.get("LIENTHONG_TOKEN")
+    target = ServerTarget(args.server, token=token) if args.server else StoreTarget(args.store)
     if args.workers < 0:
         print("lienthong import: --workers takes 0 or more", file=sys.stderr)
         return 2
@@ -384,6 +432,7 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
     where = imp.add_mutually_exclusive_group()
     where.add_argument("--store", default=None, help=f"store URL (default: $LIENTHONG_STORE or {DEFAULT_STORE}), written in-process")
     where.add_argument("--server", default=None, metavar="URL", help="FHIR base URL of a running server (http://host:8080/fhir)")
+    imp.add_argument("--token", default=None, help="with --server: the bearer access token (default: $LIENTHONG_TOKEN; get one with 'lienthong token' or the token endpoint)")
     imp.add_argument("--report", metavar="FILE.json", default=None, help="also write the report as JSON")
     imp.add_argument("--quarantine", metavar="DIR", default=None, help="where failed episodes are copied (default: ./quarantine/<run time>/)")
     imp.add_argument("--workers", type=int, default=0, metavar="N",
@@ -402,10 +451,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--load-examples", metavar="DIR", default=None, help="load the example bundles in DIR at start-up")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--require-profiles", action="store_true", help="writes of the core types must conform to a Vietnamese core profile (or $LIENTHONG_REQUIRE_PROFILES=1)")
+    serve.add_argument("--auth", choices=("on", "off"), default=None, help="bearer tokens on /fhir (default on; $LIENTHONG_AUTH); off only on a loopback address")
+    serve.add_argument("--cors-origin", action="append", metavar="ORIGIN", help="allow this browser origin (repeatable; default: CORS off; $LIENTHONG_CORS_ORIGINS)")
+    serve.add_argument("--dev-admin", action="store_true", help="on the first start (no local accounts yet), create a development admin and print its password")
     serve.set_defaults(func=_serve)
     _add_transfer54(sub)
     _add_bhyt(sub)
     _add_import(sub)
+    add_auth_commands(sub)
     return parser
 
 

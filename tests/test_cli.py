@@ -27,3 +27,20 @@ def test_store_url_from_environment(monkeypatch: pytest.MonkeyPatch, capsys: pyt
     monkeypatch.setenv("LIENTHONG_STORE", "nosuch://store")
     assert cli.main(["serve"]) == 2
     assert "nosuch://store" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "::", "example.org"])
+def test_auth_off_is_refused_off_loopback(host: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    started = []
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: started.append(k))
+    assert cli.main(["serve", "--auth", "off", "--host", host, "--store", "sqlite:///unused.db"]) == 2
+    assert "loopback" in capsys.readouterr().err and not started
+
+
+def test_auth_off_on_loopback_says_so(tmp_path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    started = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **k: started.append((app, k)))
+    monkeypatch.setenv("LIENTHONG_AUTH", "off")
+    assert cli.main(["serve", "--host", "127.0.0.1", "--store", f"sqlite:///{tmp_path / 'x.db'}"]) == 0
+    assert started and started[0][0].state.settings.auth is False
+    assert "authorization is OFF" in capsys.readouterr().err

@@ -260,14 +260,23 @@ def test_usage_errors_exit_2(tmp_path: Path, capsys) -> None:
 
 # ----------------------------------------------------------------------------- --server
 
+AUTH: dict[str, str] = {}  # the live server's bearer header, set by the fixture
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
+def _token(url: str) -> str:
+    """A vendor's access token, from the operator's tool on the server's store."""
+    cmd = [sys.executable, "-m", "server.cli", "token", "--scope", "system/*.cruds", "--store", url]
+    return subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT))).stdout.strip()
+
+
 @pytest.fixture
-def live_server(tmp_path: Path):
+def live_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     port = _free_port()
     url = f"sqlite:///{tmp_path / 'server.db'}"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -285,6 +294,10 @@ def live_server(tmp_path: Path):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"server did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
             time.sleep(0.2)
+        token = _token(url)
+        monkeypatch.setenv("LIENTHONG_TOKEN", token)  # lienthong import --server reads it
+        global AUTH
+        AUTH = {"Authorization": f"Bearer {token}"}
         yield base, url
     finally:
         proc.terminate()
@@ -299,18 +312,18 @@ def test_server_import_stores_through_http_and_is_idempotent(tmp_path: Path, tre
     facts = json.loads(report.read_text(encoding="utf-8"))
     assert facts["target"] == f"server {base}"
     assert facts["episodes"] == {"read": 14, "stored": 9, "created": 9, "updated": 0, "unchanged": 0, "failed": 5}
-    r = httpx.get(f"{base}/Encounter", params={"_summary": "count"})
+    r = httpx.get(f"{base}/Encounter", params={"_summary": "count"}, headers=AUTH)
     assert r.json()["total"] == 9
-    encounters = httpx.get(f"{base}/Encounter", params={"_count": "50"}).json()["entry"]
+    encounters = httpx.get(f"{base}/Encounter", params={"_count": "50"}, headers=AUTH).json()["entry"]
     exported = set()
     for e in encounters:
-        x = httpx.get(f"{base}/Encounter/{e['resource']['id']}/$bhyt-xml")
+        x = httpx.get(f"{base}/Encounter/{e['resource']['id']}/$bhyt-xml", headers=AUTH)
         if x.status_code == 200:
             exported.update(ep.ma_lk for ep in read_envelope(io.BytesIO(x.content)))
     assert exported == {e.ma_lk for e in [*m.good, *legacy]}
     assert import_(str(src), "--server", base, "--quarantine", str(tmp_path / "q2"), "--report", str(report)) == 1
     assert json.loads(report.read_text(encoding="utf-8"))["episodes"]["unchanged"] == 9
-    assert httpx.get(f"{base}/Encounter", params={"_summary": "count"}).json()["total"] == 9
+    assert httpx.get(f"{base}/Encounter", params={"_summary": "count"}, headers=AUTH).json()["total"] == 9
 
 
 def test_an_episode_the_server_refuses_is_failed_and_quarantined(tmp_path: Path, live_server) -> None:
@@ -322,7 +335,7 @@ def test_an_episode_the_server_refuses_is_failed_and_quarantined(tmp_path: Path,
     criteria = patient["request"].get("ifNoneExist") or patient["request"]["url"].partition("?")[2]
     system, _, value = criteria.partition("=")[2].partition("|")
     for _ in range(2):  # the episode's patient identifier now matches two Patients: the server refuses it
-        httpx.post(f"{base}/Patient", json={"resourceType": "Patient", "identifier": [{"system": system, "value": value}]}).raise_for_status()
+        httpx.post(f"{base}/Patient", json={"resourceType": "Patient", "identifier": [{"system": system, "value": value}]}, headers=AUTH).raise_for_status()
     elements = [hoso(e) for e in eps]
     f = tmp_path / "two.xml"
     f.write_bytes(envelope(elements))

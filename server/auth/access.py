@@ -101,6 +101,21 @@ class Access:
         have = self.scope_text or "no resource scopes"
         raise FhirError.of(403, "forbidden", f"The token's scopes ({have}) do not allow {interaction} of {type_} (needs e.g. {self._example(type_, letter)})")
 
+    def require_any(self, type_: str, *interactions: str) -> None:
+        """403 unless one of ``interactions`` is allowed (a PUT may create or update): checked
+        before the body is read, so a refused write costs no validation and reveals nothing."""
+        if not any(self.can(type_, INTERACTION_LETTER[i]) for i in interactions):
+            self.require(type_, interactions[0])
+
+    def require_facilities(self, codes: list[str | None], what: str) -> None:
+        """403 unless every code is one of the facilities this client may write for."""
+        if self.facilities is None:
+            return
+        foreign = sorted({c or "(none given)" for c in codes if c not in self.facilities})
+        if foreign:
+            allowed = ", ".join(sorted(self.facilities)) or "no facility"
+            raise FhirError.of(403, "forbidden", f"{what} is for facility {', '.join(foreign)}; this client may write for {allowed} only")
+
     def _example(self, type_: str, letter: str) -> str:
         context = next((g.context for g in self.grants), "system")
         return f"{context}/{type_}.{letter}"

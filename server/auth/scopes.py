@@ -85,15 +85,17 @@ def parse_scopes(text: str) -> tuple[list[Grant], list[str]]:
 def narrow(requested: list[Grant], allowed: list[Grant]) -> list[Grant]:
     """The part of each requested grant that some allowed grant permits (a client or a role
     can ask for less than it may have, never more). Restrictions of the allowed grant are kept."""
-    out: list[Grant] = []
+    out: dict[Grant, None] = {}
     for want in requested:
         for have in allowed:
             if have.context != want.context:
                 continue
-            if have.type != "*" and have.type != want.type:
+            if want.type != "*" and have.type != "*" and have.type != want.type:
                 continue
             letters = want.letters & have.letters
             if not letters:
                 continue
-            out.append(Grant(want.context, want.type, letters, want.restriction or have.restriction))
-    return out
+            type_ = want.type if want.type != "*" else have.type
+            restriction = tuple(dict.fromkeys(want.restriction + have.restriction))
+            out[Grant(want.context, type_, frozenset(letters), restriction)] = None
+    return list(out)

@@ -281,6 +281,7 @@ class BundleProcessor:
         return {"response": {"status": _status(204), "etag": etag(result.version.vid), "lastModified": instant(result.version.ts)}}
 
     async def _get(self, tx: Tx | None, e: Entry) -> dict[str, Any]:
+        self.repo.access.require(e.type, "search" if e.id is None else "read")
         if e.id is None:
             parsed = self.repo.parse_search(e.type, e.criteria or [], strict=False)
             result = await self.repo.search(e.type, parsed, {}, tx=tx)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..auth.oauth import security_element
 from .repository import Repository
 
 INTERACTIONS = ["read", "vread", "update", "delete", "history-instance", "history-type", "create", "search-type"]
@@ -93,6 +94,7 @@ def capability_statement(repo: Repository, base_url: str, software_version: str,
                 "resource": resources,
                 "interaction": [{"code": "transaction"}, {"code": "batch"}, {"code": "history-system"}, {"code": "search-system"}],
                 "operation": SYSTEM_OPERATIONS,
+                "security": security_element(base_url.removesuffix("/fhir"), cors=bool(repo.settings.cors_origins)),
             }
         ],
     }

@@ -54,8 +54,9 @@ def link(relation: str, url: str, params: list[tuple[str, str]], count: int, sta
     return {"relation": relation, "url": f"{url}?{urlencode(query)}"}
 
 
-def page_links(url: str, params: list[tuple[str, str]], state: dict[str, Any], count: int, has_next: bool) -> list[dict[str, str]]:
-    """Offset paging (history): ``self``, ``next`` and ``previous`` for the page at ``state['offset']``."""
+def page_links(url: str, params: list[tuple[str, str]], state: dict[str, Any], count: int, has_next: bool, next_offset: int | None = None) -> list[dict[str, str]]:
+    """Offset paging (history): ``self``, ``next`` and ``previous`` for the page at ``state['offset']``
+    (``next_offset``: where the next page starts, when a filter made pages skip rows)."""
     offset = state.get("offset", 0)
 
     def at(relation: str, position: int) -> dict[str, str]:
@@ -63,7 +64,7 @@ def page_links(url: str, params: list[tuple[str, str]], state: dict[str, Any], c
 
     links = [at("self", offset)]
     if has_next:
-        links.append(at("next", offset + count))
+        links.append(at("next", next_offset if next_offset is not None else offset + count))
     if offset > 0:
         links.append(at("previous", max(0, offset - count)))
     return links

@@ -9,6 +9,7 @@ request and a transaction Bundle run the same code.
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -16,8 +17,10 @@ from typing import Any, Awaitable, Callable, TypeVar
 from urllib.parse import parse_qsl
 
 from .. import jsonio
+from ..auth.access import FULL, Access
 from ..config import Settings
 from ..storage.base import HistoryQuery, Page, Query, Store, Tx, Version, VersionConflict, Write
+from ..storage.index import Term
 from .outcome import FhirError, Issue, bad_request, gone, not_found, precondition_failed
 from .resource import body_of, content_equal, stamp
 from .resource_types import RESOURCE_TYPES
@@ -52,6 +55,26 @@ class Repository:
         self.types = types
         self.search_params = SearchRegistry(types)
         self.parser = SearchParser(self.search_params, default_count=settings.default_count, max_count=settings.max_count)
+        #: who this repository acts for: the server itself, or one request (see :meth:`scoped`)
+        self.access: Access = FULL
+
+    def scoped(self, access: Access, on_commit: Callable[[Tx, list[Version]], Awaitable[None]] | None = None) -> "Repository":
+        """This repository as one request sees it: its store is a :class:`~server.auth.guard.GuardedStore`
+        for ``access``; ``on_commit`` runs inside every unit of work that wrote (the audit trail)."""
+        from ..auth.guard import GuardedStore, Rules
+
+        view = copy.copy(self)
+        view.access = access
+        view.store = GuardedStore(self.store, Rules(access, self.search_params, self.restriction_term), on_commit)
+        return view
+
+    def restriction_term(self, type_: str, restriction: tuple[tuple[str, str], ...]) -> Term | None:
+        """A scope's ``?name=value`` restriction as a query term (plain parameters only: no chains)."""
+        for name, _ in restriction:
+            if "." in name or name.startswith("_has") or name.startswith("_"):
+                raise FhirError.of(403, "forbidden", f"The scope restriction '{name}' on {type_} is not supported (plain search parameters only)")
+        parsed = self.parser.parse((type_,), list(restriction), strict=True)
+        return parsed.where
 
     # ------------------------------------------------------------------ helpers
 
@@ -72,6 +95,7 @@ class Repository:
             params = criteria
         if not params:
             raise bad_request(f"A conditional {type_} interaction needs search criteria")
+        self.access.require(type_, "search")
         parsed = self.parse_search(type_, params, strict=True)
         where = await resolve(parsed.where, tx.search, self.search_params)
         page = await tx.search(Query(type_, where, limit=2))
@@ -115,6 +139,7 @@ class Repository:
 
     async def read(self, type_: str, id_: str) -> Version:
         self.check_type(type_)
+        self.access.require(type_, "read")
         current = await self.store.current(type_, id_)
         if current is None:
             raise not_found(f"Resource {type_}/{id_} is not known")
@@ -125,6 +150,7 @@ class Repository:
     async def read_any(self, type_: str, id_: str) -> Version:
         """The current version even if it is a deletion (for history); 404 if never known."""
         self.check_type(type_)
+        self.access.require(type_, "history")
         current = await self.store.current(type_, id_)
         if current is None:
             raise not_found(f"Resource {type_}/{id_} is not known")
@@ -132,6 +158,7 @@ class Repository:
 
     async def vread(self, type_: str, id_: str, vid: str) -> Version:
         self.check_type(type_)
+        self.access.require(type_, "vread")
         if not vid.isdigit():
             raise not_found(f"Version '{vid}' of {type_}/{id_} is not known")
         version = await self.store.version(type_, id_, int(vid))
@@ -143,10 +170,14 @@ class Repository:
 
     async def search(self, type_: str | None, parsed: ParsedSearch, state: dict[str, Any], *, types: tuple[str, ...] | None = None, tx: Tx | None = None) -> SearchResult:
         """One page of a search (``types`` for a search across types); inside ``tx`` when given."""
+        for t in types or ((type_,) if type_ else ()):
+            self.access.require(t, "search")
         search = tx.search if tx is not None else self.store.search
         return await run_search(search, self.search_params, type_, parsed, state, types=types)
 
     async def history(self, query: HistoryQuery) -> Page:
+        if query.type is not None:
+            self.access.require(query.type, "history")
         return await self.store.history(query, total=True)
 
     # ------------------------------------------------------------------- writes

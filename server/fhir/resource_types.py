@@ -21,5 +21,7 @@ RESOURCE_TYPES: frozenset[str] = frozenset(
         "Immunization", "CarePlan", "EpisodeOfCare", "Specimen", "Device", "SupplyDelivery",
         # documents and scheduling
         "Composition", "Binary", "Appointment", "Provenance", "Basic",
+        # security: the audit trail (written by the server only)
+        "AuditEvent",
     }
 )

@@ -8,10 +8,11 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from ..fhir.dates import http_date
-from ..fhir.outcome import Issue, operation_outcome
+from ..fhir.outcome import FhirError, Issue, operation_outcome
 from ..fhir.repository import Repository, Result
 from ..fhir.resource import body_of, etag
 from ..storage.base import Version
+from .auditing import commit_hook
 from .negotiation import fhir_response, wants_pretty
 from .requests import Prefer
 
@@ -21,7 +22,18 @@ def base_url(request: Request) -> str:
 
 
 def repo_of(request: Request) -> Repository:
-    return request.app.state.repo
+    """The repository as this request's token sees it (made once per request).
+
+    Fails closed: a request that did not pass the security middleware has no access."""
+    state = request.scope.setdefault("state", {})
+    view = state.get("repo")
+    if view is None:
+        access = state.get("access")
+        if access is None:
+            raise FhirError.of(401, "login", "Not authenticated")
+        view = request.app.state.repo.scoped(access, commit_hook(request))
+        state["repo"] = view
+    return view
 
 
 def version_headers(v: Version) -> dict[str, str]:

@@ -153,8 +153,9 @@ class StoreTarget:
 class ServerTarget:
     """Episodes POSTed as transaction Bundles to a FHIR base URL (``http://host:8080/fhir``)."""
 
-    def __init__(self, base_url: str, *, timeout: float = 120.0, transport: Any = None) -> None:
+    def __init__(self, base_url: str, *, token: str | None = None, timeout: float = 120.0, transport: Any = None) -> None:
         self.base = base_url.rstrip("/")
+        self._token = token
         self.description = f"server {self.base}"
         self._timeout = timeout
         self._transport = transport  # tests pass an in-process ASGI transport
@@ -165,8 +166,10 @@ class ServerTarget:
 
         if not self.base.startswith(("http://", "https://")):
             raise TargetUnavailable(f"--server takes the FHIR base URL (http://host:port/fhir), got {self.base!r}")
-        self._client = httpx.AsyncClient(base_url=self.base + "/", timeout=self._timeout, transport=self._transport,
-                                         headers={"Accept": "application/fhir+json"})
+        headers = {"Accept": "application/fhir+json"}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        self._client = httpx.AsyncClient(base_url=self.base + "/", timeout=self._timeout, transport=self._transport, headers=headers)
         try:
             r = await self._client.get("metadata")
             ok = r.status_code == 200 and r.json().get("resourceType") == "CapabilityStatement"

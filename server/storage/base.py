@@ -96,6 +96,7 @@ class HistoryQuery:
     ``type``/``id`` narrow to a type or one resource. ``since``: versions with ``ts >= since``.
     ``at``: versions that were current at some instant of ``[at_low, at_high]``.
     ``till``: versions with ``ts <= till`` (a snapshot, so paging is stable under writes).
+    ``types``: only versions of these types (what a token may read).
     """
 
     type: str | None = None
@@ -105,6 +106,7 @@ class HistoryQuery:
     till: int | None = None
     offset: int = 0
     limit: int = 100
+    types: tuple[str, ...] | None = None
 
 
 @dataclass(slots=True)

@@ -12,7 +12,7 @@ import profiles
 from server.app import create_app
 from server.config import Settings
 
-from .conftest import SMALL_LIMITS
+from .conftest import SMALL_LIMITS, client_for, token_for
 from .helpers import JSON, issues
 
 pytestmark = pytest.mark.anyio
@@ -223,9 +223,9 @@ async def test_validate_modes_update_and_delete(client) -> None:
 async def strict_client(store) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
     settings = Settings(**{**{f: getattr(SMALL_LIMITS, f) for f in ("max_request_bytes", "max_json_depth", "default_count", "max_count", "max_bundle_entries")}, "require_profiles": True})
     app = create_app(settings, store)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver/fhir/") as c:
+    async with client_for(app, await token_for(app)) as c:
         yield c
+    await app.state.audit.stop()
 
 
 async def test_mandatory_off_by_default(client) -> None:

@@ -535,3 +535,11 @@ async def test_records_are_kept_beside_resources(store: Store) -> None:
     assert await store.take_record("code", "abc") is None
     await store.clear()
     assert await store.get_record("user", "his-1") == {"role": "doctor"}
+
+
+async def test_history_of_some_types_only(store: Store) -> None:
+    for i, (type_, id_) in enumerate((("Patient", "p1"), ("Observation", "o1"), ("Encounter", "e1"))):
+        await put(store, type_, id_, 1, 1000 + i)
+    page = await store.history(HistoryQuery(types=("Patient", "Encounter")), total=True)
+    assert sorted(v.type for v in page.versions) == ["Encounter", "Patient"] and page.total == 2
+    assert (await store.history(HistoryQuery(types=()), total=True)).total == 0

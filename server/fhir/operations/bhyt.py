@@ -69,7 +69,10 @@ async def import_bhyt(repo: Repository, body: bytes) -> list[dict[str, Any]]:
 
     target = StoreTarget(repo=repo)
     entries: list[dict[str, Any]] = []
-    for result in read_episodes(body):
+    episodes = read_episodes(body)
+    # A client limited to some facilities sends nothing for another one: refused whole, before any write.
+    repo.access.require_facilities([_facility(e) for e in episodes if isinstance(e, Episode)], "The envelope")
+    for result in episodes:
         try:
             stored = await store_bundle(target, insurance_bundle(result))
         except EpisodeFailed as exc:
@@ -80,6 +83,10 @@ async def import_bhyt(repo: Repository, body: bytes) -> list[dict[str, Any]]:
             response["location"] = stored.encounter
         entries.append({"response": response})
     return entries
+
+
+def _facility(episode: Episode) -> str | None:
+    return next((r.get("MA_CSKCB") for r in episode.tables.get("XML1", [])[:1]), None)
 
 
 def envelope_header(episodes: Iterable[Episode], *, today: datetime | None = None) -> Header:

@@ -47,12 +47,14 @@ async def import_transfer54(repo: Repository, record: Any, *, prefer_return: str
     issues = problems_as_issues(record)
     if issues:
         raise FhirError(422, issues)
+    repo.access.require_facilities([record.get("MA_CSKCB")], "The transfer record")
     processor = BundleProcessor(repo, prefer_return=prefer_return)
     _, entries = processor.parse(to_fhir(record))
     return await processor.transaction(entries)
 
 
 async def export_transfer54(repo: Repository, encounter_id: str) -> dict[str, str]:
+    repo.access.require("Encounter", "read")
     try:
         return await from_store(repo, encounter_id)
     except NotATransferEpisode as exc:

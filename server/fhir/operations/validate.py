@@ -67,6 +67,8 @@ async def run_validate(repo: Repository, type_: str, id_: str | None, body: Any,
     if type_ not in known_resource_types():
         raise FhirError.of(404, "not-supported", f"'{type_}' is not a FHIR R4 resource type")
     resource, mode, profiles = read_request(body, query)
+    if id_ is not None and repo.access.restricted:
+        await repo.read(type_, id_)  # a token limited to some resources validates only those it can see
     if mode == "delete":
         if id_ is None:
             raise bad_request("mode=delete needs the instance: POST [base]/{type}/{id}/$validate", "mode")

@@ -62,7 +62,9 @@ async def _history(request: Request, type_: str | None, id_: str | None) -> Resp
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "history"}
     if page.total is not None:
         bundle["total"] = page.total
-    bundle["link"] = page_links(path, params, {"till": till, "offset": offset}, count, has_next)
+    # a guarded store that filtered the page tells where each shown version was in the full history
+    next_offset = page.keys[count - 1][0] if has_next and page.keys else offset + count
+    bundle["link"] = page_links(path, params, {"till": till, "offset": offset}, count, has_next, next_offset)
     bundle["entry"] = [_entry(base, v) for v in page.versions[:count]]
     return fhir_response(bundle, pretty=wants_pretty(request))
 

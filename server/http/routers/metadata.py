@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from ...fhir.capability import capability_statement
 from ..negotiation import check_accept, fhir_response, wants_pretty
-from ..responses import base_url, repo_of
+from ..responses import base_url
 
 router = APIRouter()
 
@@ -15,6 +15,6 @@ router = APIRouter()
 @router.get("/metadata")
 async def metadata(request: Request) -> Response:
     check_accept(request)
-    repo = repo_of(request)
+    repo = request.app.state.repo  # public: no token, so no request-scoped repository
     body = capability_statement(repo, base_url(request), request.app.version, repo.store.kind)
     return fhir_response(body, pretty=wants_pretty(request))

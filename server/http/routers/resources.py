@@ -22,6 +22,7 @@ def _check_id(type_: str, id_: str) -> None:
 
 async def _body(request: Request, type_: str, id_: str | None = None, require_id: bool = False) -> dict:
     repo = repo_of(request)
+    repo.access.require_any(type_, "create" if request.method == "POST" else "update", "create")
     data = await read_json(request, repo.settings)
     return check_resource(data, type_=type_, id_=id_, require_id=require_id, max_depth=repo.settings.max_json_depth)
 
@@ -55,6 +56,7 @@ async def conditional_delete(request: Request, type_: str) -> Response:
     repo = repo_of(request)
     repo.check_type(type_)
     criteria = [(k, v) for k, v in query_items(request) if k not in ("_format", "_pretty")]
+    repo.access.require(type_, "delete")
     result = await repo.atomic(lambda tx: repo.conditional_delete(tx, type_, criteria))
     return _delete_response(request, type_, "matching the criteria", result)
 
@@ -91,6 +93,7 @@ async def delete(request: Request, type_: str, id_: str) -> Response:
     repo = repo_of(request)
     repo.check_type(type_)
     _check_id(type_, id_)
+    repo.access.require(type_, "delete")
     expected = if_match(request)
     result = await repo.atomic(lambda tx: repo.delete(tx, type_, id_, if_match=expected))
     return _delete_response(request, type_, id_, result)

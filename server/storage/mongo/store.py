@@ -426,6 +426,8 @@ def _history_filter(query: HistoryQuery) -> dict[str, Any]:
         low, high = query.at
         parts.append({"ts": {"$lte": high}})
         parts.append({"$or": [{"next_ts": None}, {"next_ts": {"$gt": low}}]})
+    if query.types is not None:
+        parts.append({"type": {"$in": list(query.types)}})
     return {"$and": parts} if parts else {}
 
 

@@ -593,6 +593,9 @@ def _history_where(query: HistoryQuery) -> tuple[str, list[Any]]:
         low, high = query.at
         where.append("ts <= ? AND (next_ts IS NULL OR next_ts > ?)")
         params.extend((high, low))
+    if query.types is not None:
+        where.append(f"type IN ({', '.join('?' * len(query.types))})" if query.types else "0")
+        params.extend(query.types)
     return (" AND ".join(where) or "1"), params
 
 

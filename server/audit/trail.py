@@ -1,0 +1,118 @@
+"""Storing AuditEvents: with the writes they describe, or batched in the background for reads.
+
+A write's event goes into the same unit of work (:meth:`AuditTrail.write_in`), so it exists
+exactly when the write does. A read's event must not cost the reader a commit: it is queued
+(:meth:`record`, or :meth:`record_later` to build it off the request path too) and a
+background task stores the queue in one unit of work per batch, at most ``delay`` seconds
+after the first event waits. On a store failure the batch is kept and tried again. What is
+queued when the process dies (at most ``delay`` seconds of reads) is lost; a clean shutdown
+flushes (:meth:`stop`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any, Callable
+
+from ..storage.base import Store, Tx, Write
+
+log = logging.getLogger("lienthong.audit")
+
+Prepare = Callable[..., tuple[Write, dict[str, Any]]]
+Pending = dict[str, Any] | Callable[[], dict[str, Any]]
+
+
+class AuditTrail:
+    def __init__(self, store: Store, prepare: Prepare, *, enabled: bool = True, batch: int = 200, delay: float = 0.05) -> None:
+        self.store = store
+        self.prepare = prepare
+        self.enabled = enabled
+        self.batch = batch
+        self.delay = delay
+        self._queue: list[Pending] = []
+        self._wake: asyncio.Event | None = None
+        self._idle: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def _write(self, event: dict[str, Any]) -> Write:
+        return self.prepare("AuditEvent", str(uuid.uuid4()), event)[0]
+
+    async def write_in(self, tx: Tx, event: dict[str, Any]) -> None:
+        """Store ``event`` now, inside the caller's unit of work (raw: no client rules apply)."""
+        if self.enabled:
+            await tx.write(self._write(event))
+
+    async def record(self, event: dict[str, Any]) -> None:
+        """Queue ``event``; it is stored within about ``delay`` seconds. Never raises."""
+        self._enqueue(event)
+
+    async def record_later(self, build: Callable[[], dict[str, Any]]) -> None:
+        """Queue an event that ``build`` makes in the background (keeps its cost off the request)."""
+        self._enqueue(build)
+
+    def _enqueue(self, item: Pending) -> None:
+        if not self.enabled:
+            return
+        self._queue.append(item)
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
+            self._wake, self._idle = asyncio.Event(), asyncio.Event()
+            self._task = loop.create_task(self._run())
+        assert self._wake is not None and self._idle is not None
+        self._idle.clear()
+        self._wake.set()
+
+    async def _run(self) -> None:
+        assert self._wake is not None and self._idle is not None
+        while True:
+            if not self._queue:
+                self._idle.set()
+                if self._stopping:
+                    return
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            if not self._stopping:
+                await asyncio.sleep(self.delay)  # let a batch gather
+            items, self._queue = self._queue[: self.batch], self._queue[self.batch:]
+            try:
+                await self._store(items)
+            except Exception:
+                log.exception("could not store %d audit events; retrying", len(items))
+                self._queue[:0] = items
+                await asyncio.sleep(0.5)
+
+    async def _store(self, items: list[Pending]) -> None:
+        writes = []
+        for item in items:
+            try:
+                writes.append(self._write(item() if callable(item) else item))
+            except Exception:  # an event that cannot be built must not block the others
+                log.exception("an audit event could not be built and is dropped")
+
+        async def work(tx: Tx) -> None:
+            for w in writes:
+                await tx.write(w)
+
+        if writes:
+            await self.store.atomic(work)
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is stored."""
+        if self._task is not None and not self._task.done() and self._idle is not None:
+            await self._idle.wait()
+
+    async def stop(self) -> None:
+        """Store what is queued, then end the background task."""
+        if self._task is None or self._task.done():
+            return
+        self._stopping = True
+        assert self._wake is not None
+        self._wake.set()
+        try:
+            await self._task
+        finally:
+            self._stopping = False
