@@ -404,7 +404,10 @@ def _import(args: argparse.Namespace) -> int:
     async def go():  # noqa: ANN202
         await target.open()
         try:
-            return await run.run(files)
+            report = await run.run(files)
+            if isinstance(target, StoreTarget):  # through --server, the server audits each request itself
+                await _audit_import(target, [str(p) for p in paths], report)
+            return report
         finally:
             await target.close()
 
@@ -419,6 +422,20 @@ def _import(args: argparse.Namespace) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(jsonio.dumps(report.to_json(), pretty=True))
     return 0 if report.ok else 1
+
+
+async def _audit_import(target, paths: list[str], report) -> None:  # type: ignore[no-untyped-def]
+    """One AuditEvent for an import straight into a store, in that store."""
+    import getpass
+
+    from .audit.events import import_event
+    from .audit.trail import AuditTrail
+
+    repo = target.repo
+    event = import_event(operator=getpass.getuser(), target=target.description, paths=paths,
+                         episodes=report.to_json()["episodes"], ok=report.ok)
+    trail = AuditTrail(repo.store, repo.prepare)
+    await repo.store.atomic(lambda tx: trail.write_in(tx, event))
 
 
 def _add_import(sub: argparse._SubParsersAction) -> None:

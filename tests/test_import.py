@@ -161,6 +161,25 @@ def test_second_import_changes_nothing_and_repaired_quarantine_imports(tmp_path:
     assert not (tmp_path / "q3").exists()  # nothing failed, nothing quarantined
     assert [x for x in stored(url) if not x.startswith("t54:")] == sorted(e.ma_lk for e in [*m.positions.values(), *(b[2] for b in m.broken.values()), *legacy])
     assert "All episodes stored." in capsys.readouterr().out
+    assert [e["outcome"] for e in import_events(url)] == ["4", "4", "0"]  # each run is audited in the store
+
+
+def import_events(url: str) -> list[dict]:
+    """The Import AuditEvents in the store, oldest first."""
+    from server.fhir.resource import body_of
+    from server.storage.base import Query
+    from server.storage.factory import make_store
+
+    async def read() -> list[dict]:
+        store = make_store(url)
+        await store.open()
+        try:
+            events = [body_of(v) for v in (await store.search(Query("AuditEvent", limit=100))).versions]
+        finally:
+            await store.close()
+        return [e for e in events if e["type"]["code"] == "110107"]
+
+    return asyncio.run(read())
 
 
 def test_a_corrected_episode_is_updated_in_place(tmp_path: Path) -> None:

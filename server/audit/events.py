@@ -94,15 +94,16 @@ def rest_event(*, interaction: str, method: str, path: str, query: str, status: 
          "role": {"system": OBJECT_ROLE, "code": "1", "display": "Patient"}}
         for pid in sorted(patients)
     ]
-    seen: dict[str, None] = {}
+    seen: dict[str, int | None] = {}  # Type/id (searchable as entity=Type/id) → the version touched
     for type_, id_, vid in touched:
-        seen[f"{type_}/{id_}" + (f"/_history/{vid}" if vid is not None else "")] = None
+        seen[f"{type_}/{id_}"] = vid
     shown = list(seen)[:MAX_ENTITIES]
-    entities += [
-        {"what": {"reference": ref}, "type": {"system": ENTITY_TYPE, "code": "2", "display": "System Object"},
-         "role": {"system": OBJECT_ROLE, "code": "4", "display": "Domain Resource"}}
-        for ref in shown
-    ]
+    for ref in shown:
+        entity: dict[str, Any] = {"what": {"reference": ref}, "type": {"system": ENTITY_TYPE, "code": "2", "display": "System Object"},
+                                  "role": {"system": OBJECT_ROLE, "code": "4", "display": "Domain Resource"}}
+        if seen[ref] is not None:
+            entity["detail"] = [{"type": "versionId", "valueString": str(seen[ref])}]
+        entities.append(entity)
     if query and interaction.startswith("search"):
         entities.append({"type": {"system": ENTITY_TYPE, "code": "2", "display": "System Object"},
                          "role": {"system": OBJECT_ROLE, "code": "24", "display": "Query"},
@@ -157,3 +158,21 @@ def patients_of(registry: SearchRegistry, type_: str, body: dict[str, Any]) -> s
             if target is not None and target[0] == "Patient":
                 found.add(target[1])
     return found
+
+
+def import_event(*, operator: str, target: str, paths: list[str], episodes: dict[str, int], ok: bool) -> dict[str, Any]:
+    """The AuditEvent of one ``lienthong import`` run straight into a store (DICOM 110107 Import)."""
+    counts = ", ".join(f"{k} {v}" for k, v in episodes.items())
+    return {
+        "resourceType": "AuditEvent",
+        "type": {"system": DCM, "code": "110107", "display": "Import"},
+        "action": "C",
+        "recorded": _now(),
+        "outcome": "0" if ok else "4",
+        "outcomeDesc": f"lienthong import into {target}: {counts}"[:1000],
+        "agent": [{"type": {"coding": [{"system": DCM, "code": "110153", "display": "Source Role ID"}]},
+                   "who": {"identifier": {"system": USER_SYSTEM, "value": operator}, "display": f"operator {operator} (command line)"},
+                   "requestor": True}],
+        "source": _source(),
+        "entity": [{"type": {"system": ENTITY_TYPE, "code": "2", "display": "System Object"}, "name": p[:1000]} for p in paths[:MAX_ENTITIES]],
+    }
