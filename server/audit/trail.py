@@ -25,12 +25,15 @@ Pending = dict[str, Any] | Callable[[], dict[str, Any]]
 
 
 class AuditTrail:
-    def __init__(self, store: Store, prepare: Prepare, *, enabled: bool = True, batch: int = 200, delay: float = 0.05) -> None:
+    def __init__(self, store: Store, prepare: Prepare, *, enabled: bool = True, batch: int = 500, delay: float = 0.05, backlog: int = 20_000) -> None:
         self.store = store
         self.prepare = prepare
         self.enabled = enabled
         self.batch = batch
         self.delay = delay
+        #: queued events beyond which readers wait for the writer (memory stays bounded, nothing is dropped)
+        self.backlog = backlog
+        self._drained: asyncio.Event | None = None
         self._queue: list[Pending] = []
         self._wake: asyncio.Event | None = None
         self._idle: asyncio.Event | None = None
@@ -47,23 +50,26 @@ class AuditTrail:
 
     async def record(self, event: dict[str, Any]) -> None:
         """Queue ``event``; it is stored within about ``delay`` seconds. Never raises."""
-        self._enqueue(event)
+        await self._enqueue(event)
 
     async def record_later(self, build: Callable[[], dict[str, Any]]) -> None:
         """Queue an event that ``build`` makes in the background (keeps its cost off the request)."""
-        self._enqueue(build)
+        await self._enqueue(build)
 
-    def _enqueue(self, item: Pending) -> None:
+    async def _enqueue(self, item: Pending) -> None:
         if not self.enabled:
             return
         self._queue.append(item)
         loop = asyncio.get_running_loop()
         if self._task is None or self._task.done() or self._task.get_loop() is not loop:
-            self._wake, self._idle = asyncio.Event(), asyncio.Event()
+            self._wake, self._idle, self._drained = asyncio.Event(), asyncio.Event(), asyncio.Event()
             self._task = loop.create_task(self._run())
-        assert self._wake is not None and self._idle is not None
+        assert self._wake is not None and self._idle is not None and self._drained is not None
         self._idle.clear()
         self._wake.set()
+        if len(self._queue) > self.backlog:  # the writer is behind: wait for it rather than grow
+            self._drained.clear()
+            await self._drained.wait()
 
     async def _run(self) -> None:
         assert self._wake is not None and self._idle is not None
@@ -75,9 +81,11 @@ class AuditTrail:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            if not self._stopping:
-                await asyncio.sleep(self.delay)  # let a batch gather
+            if not self._stopping and len(self._queue) < self.batch:
+                await asyncio.sleep(self.delay)  # let a batch gather (not when one is waiting already)
             items, self._queue = self._queue[: self.batch], self._queue[self.batch:]
+            if len(self._queue) <= self.backlog // 2 and self._drained is not None:
+                self._drained.set()
             try:
                 await self._store(items)
             except Exception:
@@ -93,12 +101,8 @@ class AuditTrail:
             except Exception:  # an event that cannot be built must not block the others
                 log.exception("an audit event could not be built and is dropped")
 
-        async def work(tx: Tx) -> None:
-            for w in writes:
-                await tx.write(w)
-
-        if writes:
-            await self.store.atomic(work)
+        if writes:  # every event is a new resource: the store's bulk path (one unit, few statements)
+            await self.store.bulk_load(writes)
 
     async def flush(self) -> None:
         """Wait until everything queued so far is stored."""

@@ -36,14 +36,14 @@ async def test_many_concurrent_events_are_all_stored_in_few_units(store: Store) 
     repo = _repo(store)
     trail = AuditTrail(store, repo.prepare, delay=0.01)
     units = 0
-    real = store.atomic
+    real = store.bulk_load
 
-    async def counting(work):  # type: ignore[no-untyped-def]
+    async def counting(writes):  # type: ignore[no-untyped-def]
         nonlocal units
         units += 1
-        return await real(work)
+        return await real(writes)
 
-    store.atomic = counting  # type: ignore[method-assign]
+    store.bulk_load = counting  # type: ignore[method-assign]
     try:
         async def client(k: int) -> None:
             for i in range(10):
@@ -54,9 +54,9 @@ async def test_many_concurrent_events_are_all_stored_in_few_units(store: Store) 
         await trail.record_later(lambda: _event(999))
         await trail.stop()
     finally:
-        store.atomic = real  # type: ignore[method-assign]
+        store.bulk_load = real  # type: ignore[method-assign]
     assert (await store.search(Query("AuditEvent", limit=0, total=True))).total == 501
-    assert units <= 10, units  # batched: 501 events in a handful of units of work
+    assert 1 <= units <= 10, units  # batched: 501 events in a handful of units of work
 
 
 async def test_write_in_rolls_back_with_its_unit(store: Store) -> None:
@@ -77,19 +77,19 @@ async def test_write_in_rolls_back_with_its_unit(store: Store) -> None:
 async def test_a_failing_store_loses_nothing(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = _repo(store)
     trail = AuditTrail(store, repo.prepare, delay=0.001)
-    real, calls = store.atomic, []
+    real, calls = store.bulk_load, []
 
-    async def flaky(work):  # type: ignore[no-untyped-def]
+    async def flaky(writes):  # type: ignore[no-untyped-def]
         calls.append(1)
         if len(calls) == 1:
             raise OSError("disk briefly unavailable")
-        return await real(work)
+        return await real(writes)
 
-    monkeypatch.setattr(store, "atomic", flaky)
+    monkeypatch.setattr(store, "bulk_load", flaky)
     for i in range(5):
         await trail.record(_event(i))
     await trail.stop()
-    assert (await store.search(Query("AuditEvent", limit=0, total=True))).total == 5
+    assert len(calls) >= 2 and (await store.search(Query("AuditEvent", limit=0, total=True))).total == 5
 
 
 async def test_disabled_trail_writes_nothing(store: Store) -> None:

@@ -1,0 +1,140 @@
+"""What the audit trail costs a reader (issue 10): reads over HTTP with and without it.
+
+Seeds an embedded SQLite store with Patients (the server's own write preparation, the bulk
+path), then starts `lienthong serve` twice on it, with the audit trail on and with
+`LIENTHONG_AUDIT=off`, and drives `GET /fhir/Patient/{id}` with wrk (keep-alive, 2 threads,
+32 connections, ids rotating) carrying a vendor's bearer token. Floor: the same reads through
+the Repository in-process, without HTTP. Afterwards it checks that the store holds one
+AuditEvent per read wrk completed (give or take the requests in flight when wrk stopped).
+
+  python benchmarks/audit.py [--patients N] [--seconds S] [--connections C]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import bearer, machine, running_server  # noqa: E402
+from server.config import Settings  # noqa: E402
+from server.fhir.repository import Repository  # noqa: E402
+from server.storage.base import Query  # noqa: E402
+from server.storage.sqlite.store import SqliteStore  # noqa: E402
+
+LUA = """
+local ids = {}
+for line in io.lines("%(ids)s") do ids[#ids + 1] = line end
+local n = 0
+wrk.headers["Authorization"] = "%(auth)s"
+wrk.headers["Accept"] = "application/fhir+json"
+request = function()
+  n = n + 1
+  return wrk.format("GET", "/fhir/Patient/" .. ids[(n %% #ids) + 1])
+end
+"""
+
+
+async def seed(path: Path, patients: int) -> list[str]:
+    store = SqliteStore(str(path))
+    await store.open()
+    repo = Repository(store, Settings())
+    ids = [f"p{i}" for i in range(patients)]
+    writes = [repo.prepare("Patient", pid, {"resourceType": "Patient", "id": pid, "name": [{"family": "Nguyễn", "given": ["Văn", f"An{i}"]}],
+                                            "gender": "male", "birthDate": "1980-01-01"})[0] for i, pid in enumerate(ids)]
+    async with store.bulk():
+        for i in range(0, len(writes), 5000):
+            await store.bulk_load(writes[i:i + 5000])
+    await store.close()
+    return ids
+
+
+async def floor(path: Path, ids: list[str], seconds: float) -> float:
+    """Reads per second through the Repository, in-process, one at a time."""
+    store = SqliteStore(str(path))
+    await store.open()
+    repo = Repository(store, Settings())
+    rng, n, t0 = random.Random(1), 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        await repo.read("Patient", rng.choice(ids))
+        n += 1
+    rate = n / (time.perf_counter() - t0)
+    await store.close()
+    return rate
+
+
+async def count_events(path: Path) -> int:
+    store = SqliteStore(str(path))
+    await store.open()
+    total = (await store.search(Query("AuditEvent", limit=0, total=True))).total or 0
+    await store.close()
+    return total
+
+
+def wrk(base: str, script: Path, seconds: int, connections: int) -> dict[str, float]:
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base.removesuffix("/fhir")],
+                         check=True, capture_output=True, text=True).stdout
+    unit = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+    def latency(pct: str) -> float:
+        m = re.search(rf"^\s*{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        return float(m.group(1)) * unit[m.group(2)] if m else float("nan")
+
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise SystemExit(f"wrk saw {non2xx.group(1)} failed responses:\n{out}")
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": latency("50"), "p99": latency("99"), "requests": requests}  # type: ignore[union-attr]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--patients", type=int, default=10_000)
+    ap.add_argument("--seconds", type=int, default=15)
+    ap.add_argument("--connections", type=int, default=32)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        rows = []
+        for label, env in (("audit on", {}), ("audit off (LIENTHONG_AUDIT=off)", {"LIENTHONG_AUDIT": "off"})):
+            path = folder / f"{'on' if not env else 'off'}.db"
+            ids = asyncio.run(seed(path, args.patients))
+            (folder / "ids.txt").write_text("\n".join(ids) + "\n")
+            url = f"sqlite:///{path}"
+            script = folder / "read.lua"
+            script.write_text(LUA % {"ids": folder / "ids.txt", "auth": bearer(url)["Authorization"]})
+            with running_server(url, env) as base:
+                wrk(base, script, 3, args.connections)  # warm-up (its reads are audited too)
+                before = asyncio.run(count_events(path))
+                result = wrk(base, script, args.seconds, args.connections)
+                stored, settled = -1, time.monotonic() + 60
+                while time.monotonic() < settled:  # until the trail has written what it queued
+                    time.sleep(1.0)
+                    now = asyncio.run(count_events(path)) - before
+                    if now == stored:
+                        break
+                    stored = now
+            rows.append((label, result, stored))
+        base_floor = asyncio.run(floor(folder / "off.db", ids, 5.0))
+    print(f"# Audit cost on reads — {machine()} — {time.strftime('%Y-%m-%d')}")
+    print(f"{args.patients} Patients, wrk -t2 -c{args.connections} -d{args.seconds}s, keep-alive, GET /fhir/Patient/{{id}} with a bearer token\n")
+    print("| run | req/s | p50 ms | p99 ms | share of floor | AuditEvents stored / reads |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, r, stored in rows:
+        check = f"{stored} / {r['requests']}" if label == "audit on" else f"{stored} (none expected)"
+        print(f"| {label} | {r['rps']:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rps'] / base_floor:.0%} | {check} |")
+    print(f"| floor: Repository.read in-process, one at a time | {base_floor:,.0f} | | | 100% | |")
+    on, off = rows[0][1]["rps"], rows[1][1]["rps"]
+    print(f"\nWith audit: {on / off:.0%} of the throughput without it (the target: not below 50%).")
+
+
+if __name__ == "__main__":
+    main()
