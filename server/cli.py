@@ -71,13 +71,14 @@ def _serve(args: argparse.Namespace) -> int:
     else:
         print(f"Authorization is on: every /fhir request needs a bearer token (see {base}/fhir/.well-known/smart-configuration).", file=sys.stderr)
     if admin is not None:
+        me = sys.argv[0] if sys.argv and sys.argv[0].endswith("lienthong") else "lienthong"
         print(
             "\nFirst start: a local development admin was created.\n"
-            f"  user: admin   password: {admin}   (shown once; change it with 'lienthong users add admin --role admin')\n"
+            f"  user: admin   password: {admin}   (shown once; change it with '{me} users add admin --role admin')\n"
             "  get a token for scripts and curl:\n"
-            f"    lienthong token --scope 'user/*.cruds user/AuditEvent.rs' --user admin --store {settings.store_url}\n"
+            f"    TOKEN=$({me} token --scope 'user/*.cruds user/AuditEvent.rs' --user admin --store {settings.store_url})\n"
             f"    curl -H \"Authorization: Bearer $TOKEN\" {base}/fhir/Patient\n"
-            f"  log in (authorization code + PKCE): register a client with 'lienthong clients add ID --redirect-uri URI --scope ...',\n"
+            f"  log in (authorization code + PKCE): register a client with '{me} clients add ID --redirect-uri URI --scope ...',\n"
             f"    then open {base}/auth/authorize?response_type=code&client_id=ID&redirect_uri=URI&scope=...&code_challenge=...&code_challenge_method=S256\n",
             file=sys.stderr,
         )

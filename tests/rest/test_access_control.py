@@ -303,3 +303,20 @@ async def test_a_vendor_writes_only_its_facilities(world) -> None:  # type: igno
     async with client_for(app, await token_for(app, "system/*.cruds", facilities=(facility,))) as c:
         r = await c.post("$import-transfer54", json=record)
         assert r.status_code == 200, r.text[:300]
+
+
+async def test_a_vendor_sends_insurance_tables_of_its_facilities_only(app) -> None:  # type: ignore[no-untyped-def]
+    from tests.bhyt_envelopes import envelope, generated, hoso
+
+    episodes = generated(21, 2, "130")
+    facilities = sorted({ep.tables["XML1"][0]["MA_CSKCB"] for ep in episodes})
+    data = envelope([hoso(e) for e in episodes])
+    async with client_for(app, await token_for(app, "system/*.cruds", facilities=(facilities[0],) if len(facilities) > 1 else ("99999",))) as c:
+        r = await c.post("$import-bhyt", content=data, headers={"Content-Type": "application/xml"})
+        assert r.status_code == 403, r.text[:300]
+        assert "facility" in issues(r.json())[0]["diagnostics"]
+    async with client_for(app, await token_for(app)) as admin:
+        assert (await admin.get("Encounter", params={"_summary": "count"})).json()["total"] == 0  # nothing stored
+    async with client_for(app, await token_for(app, "system/*.cruds", facilities=tuple(facilities))) as c:
+        r = await c.post("$import-bhyt", content=data, headers={"Content-Type": "application/xml"})
+        assert r.status_code == 200 and all(e["response"]["status"].startswith("201") for e in r.json()["entry"]), r.text[:300]
