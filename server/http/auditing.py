@@ -23,9 +23,9 @@ _T = r"[A-Z][A-Za-z]+"
 _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     (m, re.compile(p), i)
     for m, p, i in (
-        ("GET", rf"^/fhir/?$", "search-system"),
-        ("POST", rf"^/fhir/?$", "batch"),
-        ("GET", rf"^/fhir/_history$", "history-system"),
+        ("GET", r"^/fhir/?$", "search-system"),
+        ("POST", r"^/fhir/?$", "batch"),
+        ("GET", r"^/fhir/_history$", "history-system"),
         ("GET", rf"^/fhir/{_T}/_history$", "history-type"),
         ("GET", rf"^/fhir/{_T}/{_ID}/_history$", "history-instance"),
         ("GET", rf"^/fhir/{_T}/{_ID}/_history/[^/]+$", "vread"),

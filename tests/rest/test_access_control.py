@@ -8,7 +8,6 @@ independently of the server's rules.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 

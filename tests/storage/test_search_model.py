@@ -4,7 +4,9 @@ The hand-written cases in test_conformance.py and test_search_terms.py pin the m
 each term; this throws a few hundred random term trees (nested All/AnyOf/Not over every
 term kind, ValueMatch with random row-level conditions on every value kind) with random
 sort keys at each store and compares matches, order, keyset paging, offsets and totals
-with the model.
+with the model, whose term evaluation is :mod:`server.storage.matching` (the in-process
+reading of terms that access control applies to single versions): SQL, MongoDB queries and
+plain Python must agree.
 """
 
 from __future__ import annotations
@@ -41,22 +43,13 @@ from server.storage.index import (
     UriValue,
     ValueMatch,
 )
+from server.storage.matching import KIND_OF, holds
 from storage_helpers import put
 
 pytestmark = pytest.mark.anyio
 
 TYPES = ("Patient", "Observation", "Encounter")
 IDS = tuple(f"r{i}" for i in range(10))
-
-KIND_OF: dict[type, str] = {
-    TokenValue: "token",
-    StringValue: "string",
-    DateValue: "date",
-    ReferenceValue: "reference",
-    NumberValue: "number",
-    QuantityValue: "quantity",
-    UriValue: "uri",
-}
 
 #: per kind: the parameters used and each column's domain (small, so values collide)
 PARAMS = {
@@ -189,51 +182,9 @@ def _sort(rnd: random.Random) -> tuple[SortKey, ...]:
 # ------------------------------------------------------------------------------ model
 
 
-def _cond_holds(cond: Cond, value: Any) -> bool:
-    op, want = cond.op, cond.value
-    if op == "eq":
-        return value is None if want is None else value is not None and value == want
-    if op == "ne":
-        return value is not None if want is None else value is None or value != want
-    if op == "in":
-        return value is not None and value in want  # type: ignore[operator]
-    if value is None:
-        return False
-    if op == "prefix":
-        return isinstance(value, str) and value.startswith(want)  # type: ignore[arg-type]
-    if op == "contains":
-        return isinstance(value, str) and want in value  # type: ignore[operator]
-    return {"lt": value < want, "le": value <= want, "gt": value > want, "ge": value >= want}[op]  # type: ignore[operator]
-
-
 def _holds(term: Term, doc: Doc) -> bool:
-    match term:
-        case IdIn(ids):
-            return doc.id in ids
-        case TypeIs(types):
-            return doc.type in types
-        case TokenMatch(param, system, code):
-            return any(
-                isinstance(t, TokenValue)
-                and t.param == param
-                and (code is None or t.code == code)
-                and (system is ANY or t.system == system)
-                for t in doc.values
-            )
-        case ValueMatch(param, kind, conds):
-            return any(
-                KIND_OF[type(v)] == kind and v.param == param and all(_cond_holds(c, getattr(v, c.column)) for c in conds)
-                for v in doc.values
-            )
-        case LastUpdated(op, value):
-            return {"lt": doc.ts < value, "le": doc.ts <= value, "gt": doc.ts > value, "ge": doc.ts >= value}[op]
-        case All(terms):
-            return all(_holds(t, doc) for t in terms)
-        case AnyOf(terms):
-            return any(_holds(t, doc) for t in terms)
-        case Not(inner):
-            return not _holds(inner, doc)
-    raise AssertionError(term)
+    """The in-process evaluator the access guard uses: stores and it must agree on every term."""
+    return holds(term, doc.type, doc.id, doc.ts, doc.values)
 
 
 def sort_value(doc: Doc, key: SortKey) -> Any:
