@@ -73,6 +73,7 @@ async def import_bhyt_op(request: Request) -> Response:
     ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if ctype and ctype not in _XML_TYPES:
         raise FhirError.of(415, "not-supported", f"Content-Type '{ctype}' is not supported; send the GIAMDINHHS envelope as application/xml")
+    request.scope["state"]["audit_always"] = True  # HOSOs fail alone: the request's own event records them
     entries = await import_bhyt(repo, await read_body(request, repo.settings))
     return fhir_response({"resourceType": "Bundle", "type": "batch-response", "entry": entries}, pretty=wants_pretty(request))
 

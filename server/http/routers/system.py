@@ -21,6 +21,9 @@ async def transaction_or_batch(request: Request) -> Response:
     bundle = await read_json(request, repo.settings)
     processor = BundleProcessor(repo, prefer_return=Prefer.of(request, "minimal").return_)
     btype, entries = processor.parse(bundle)
+    state = request.scope["state"]
+    state["interaction"] = btype  # for the audit trail
+    state["audit_always"] = btype == "batch"  # entries fail alone: the request's own event records them
     if btype == "transaction":
         out = await processor.transaction(entries)
     else:
