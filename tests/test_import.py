@@ -6,11 +6,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -27,6 +22,8 @@ from server.imports.quarantine import NOTES_JSON, NOTES_TEXT
 from server.imports.recognition import recognise_bytes
 from server.storage.factory import make_store
 from tests.bhyt_envelopes import HEADER, envelope, generated, hoso, mixed, with_field
+from tests.support.live_server import cli as run_cli
+from tests.support.live_server import free_port, live_server
 
 ROOT = Path(__file__).resolve().parent.parent
 T54 = records(77, 2)
@@ -273,7 +270,7 @@ def test_usage_errors_exit_2(tmp_path: Path, capsys) -> None:
     assert exc.value.code == 2
     assert import_(str(tmp_path), "--store", "postgres://nope") == 2
     assert "cannot use store" in capsys.readouterr().err
-    assert import_(str(tmp_path), "--server", f"http://127.0.0.1:{_free_port()}/fhir") == 2
+    assert import_(str(tmp_path), "--server", f"http://127.0.0.1:{free_port()}/fhir") == 2
     assert "cannot reach" in capsys.readouterr().err
 
 
@@ -282,49 +279,19 @@ def test_usage_errors_exit_2(tmp_path: Path, capsys) -> None:
 AUTH: dict[str, str] = {}  # the live server's bearer header, set by the fixture
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _token(url: str) -> str:
-    """A vendor's access token, from the operator's tool on the server's store."""
-    cmd = [sys.executable, "-m", "server.cli", "token", "--scope", "system/*.cruds", "--store", url]
-    return subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT))).stdout.strip()
-
-
 @pytest.fixture
-def live_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    port = _free_port()
+def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A running server on its own store, and a vendor's token for it (in $LIENTHONG_TOKEN and AUTH)."""
     url = f"sqlite:///{tmp_path / 'server.db'}"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--store", url, "--log-level", "warning"],
-                            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}/fhir"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/metadata", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
-            time.sleep(0.2)
-        token = _token(url)
+    with live_server(url) as root:
+        token = run_cli("token", "--scope", "system/*.cruds", "--store", url).stdout.strip()
         monkeypatch.setenv("LIENTHONG_TOKEN", token)  # lienthong import --server reads it
-        global AUTH
-        AUTH = {"Authorization": f"Bearer {token}"}
-        yield base, url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        AUTH["Authorization"] = f"Bearer {token}"
+        yield f"{root}/fhir", url
 
 
-def test_server_import_stores_through_http_and_is_idempotent(tmp_path: Path, tree, live_server) -> None:
-    base, _ = live_server
+def test_server_import_stores_through_http_and_is_idempotent(tmp_path: Path, tree, live) -> None:
+    base, _ = live
     src, m, legacy, bad = tree
     report = tmp_path / "r.json"
     assert import_(str(src), "--server", base, "--quarantine", str(tmp_path / "q"), "--report", str(report)) == 1
@@ -345,10 +312,10 @@ def test_server_import_stores_through_http_and_is_idempotent(tmp_path: Path, tre
     assert httpx.get(f"{base}/Encounter", params={"_summary": "count"}, headers=AUTH).json()["total"] == 9
 
 
-def test_an_episode_the_server_refuses_is_failed_and_quarantined(tmp_path: Path, live_server) -> None:
+def test_an_episode_the_server_refuses_is_failed_and_quarantined(tmp_path: Path, live) -> None:
     from mappings.bhyt_xml.fhir import to_fhir
 
-    base, _ = live_server
+    base, _ = live
     eps = generated(51, 2, "130")
     patient = next(e for e in to_fhir(eps[0])["entry"] if e["request"]["url"].startswith("Patient"))
     criteria = patient["request"].get("ifNoneExist") or patient["request"]["url"].partition("?")[2]

@@ -4,11 +4,6 @@ with the command line, authlib's OAuth client getting a token, the token used on
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -16,22 +11,10 @@ import pytest
 from authlib.integrations.httpx_client import OAuth2Client
 from joserfc.jwk import ECKey
 
+from tests.support.live_server import cli, live_server
+
 from .conftest import client_key
 from .test_backend_services import ShortLivedJWT
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-
 
 @pytest.fixture
 def server(tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -39,27 +22,10 @@ def server(tmp_path: Path):  # type: ignore[no-untyped-def]
     key = client_key("ES384")
     jwks = tmp_path / "his-a.jwks.json"
     jwks.write_text(json.dumps({"keys": [key.public_jwk]}))
-    added = _cli("clients", "add", "his-a", "--jwks", str(jwks), "--scope", "system/*.cruds", "--facility", "92001", "--store", url)
+    added = cli("clients", "add", "his-a", "--jwks", str(jwks), "--scope", "system/*.cruds", "--facility", "92001", "--store", url)
     assert added.returncode == 0, added.stderr
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--store", url, "--log-level", "warning"],
-                            cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    root = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{root}/fhir/metadata", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
-            time.sleep(0.2)
+    with live_server(url) as root:
         yield root, key
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def test_backend_services_over_tcp(server) -> None:  # type: ignore[no-untyped-def]

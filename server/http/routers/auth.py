@@ -168,7 +168,12 @@ async def _login_form(request: Request, req: oauth.AuthorizeRequest, token: str,
         action="/auth/authorize", client=req.client.id, scope=req.scope, fields={**req.fields(), "csrf": token},
         username=username, error=error, ask_patient=req.wants_patient, patient=patient,
     )
-    response = _html(text, status, headers)
+    # The form's answer is a redirect to the app: browsers apply form-action to that redirect too,
+    # so the app's own origin is allowed beside 'self' (and nothing else).
+    target = urlsplit(req.redirect_uri)
+    origin = f"{target.scheme}://{target.netloc}" if target.netloc else f"{target.scheme}:"
+    csp = HTML_HEADERS["Content-Security-Policy"].replace("form-action 'self'", f"form-action 'self' {origin}")
+    response = _html(text, status, {**(headers or {}), "Content-Security-Policy": csp})
     response.set_cookie(FORM_COOKIE, token, max_age=oauth.LOGIN_TTL, path="/auth", httponly=True, samesite="lax", secure=request.url.scheme == "https")
     return response
 
