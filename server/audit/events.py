@@ -3,6 +3,16 @@
 One event says who (the user and the client application, with the token's id), what (the
 RESTful interaction, the resources touched, one entity per patient whose data it was, and the
 query of a search), when, from where (the client's address) and how it ended (``outcome``).
+
+Codes, as BALP uses them: ``type`` ``rest`` (audit-event-type) with the RESTful interaction as
+``subtype``; agents: the user (``requestor``; the token's ``jti`` in ``policy``), the client
+application as DICOM 110153 *Source Role ID* with its network address, this server as 110152
+*Destination Role ID*; entities: each patient (type 1 Person, role 1 Patient), each resource
+(type 2 System Object, role 4 Domain Resource, its version in ``detail``), a search's query
+(role 24 Query, base64). Authentication: ``type`` DICOM 110114 *User Authentication* with
+subtype DICOM 110122 *Login* / 110123 *Logout*; a token issued or refused and a revocation,
+which neither R4 nor DICOM names, are subtypes ``token`` / ``revoke`` of :data:`OWN_SUBTYPE`.
+The request (method, path, query) is at the end of ``outcomeDesc`` (R4 has no ``description``).
 """
 
 from __future__ import annotations
@@ -48,7 +58,7 @@ AUTH_SUBTYPES = {
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def outcome_code(status: int) -> str:
@@ -56,34 +66,59 @@ def outcome_code(status: int) -> str:
     return "0" if status < 400 else ("4" if status < 500 else "8")
 
 
-def _agents(access: Access | None, source_ip: str | None, *, client_id: str | None = None, user: str | None = None) -> list[dict[str, Any]]:
+#: how the user took part: the author of a write, the recipient of what was read (v3-ParticipationType)
+USER_ROLE = {"C": ("AUT", "author (originator)"), "U": ("AUT", "author (originator)"), "D": ("AUT", "author (originator)")}
+READER = ("IRCP", "information recipient")
+#: the server, as the Destination agent and the ``source.observer`` (searchable as ``source:identifier``)
+SERVER_SYSTEM = "urn:lienthong:server"
+SERVER_NAME = "lienthong"
+SERVER_DISPLAY = "Liên Thông FHIR server"
+#: BALP (OAuth access token use): the token's ``jti`` goes in ``agent.policy`` with this prefix
+JTI_PREFIX = "urn:ietf:params:oauth:jti:"
+
+
+def _agents(access: Access | None, source_ip: str | None, *, action: str, client_id: str | None = None, user: str | None = None) -> list[dict[str, Any]]:
+    """The user (when known, first, the requestor), the client application (DICOM Source Role ID,
+    as BALP has it for every RESTful interaction, with the client's network address) and this
+    server (Destination Role ID). The token's ``jti`` is the user's ``policy`` (the client's when
+    there is no user)."""
     network = {"network": {"address": source_ip, "type": "2"}} if source_ip else {}
     client_id = client_id or (access.client_id if access else None)
     user = user or (access.user if access else None)
     agents: list[dict[str, Any]] = []
     if user:
         who: dict[str, Any] = {"identifier": {"system": USER_SYSTEM, "value": user}, "display": user}
+        issuer = access.notes.get("issuer") if access is not None else None
+        if issuer:  # a user of an external identity provider: say which one
+            who["identifier"]["assigner"] = {"display": issuer}
         if access is not None and access.fhir_user:
             who["reference"] = access.fhir_user
-        agent: dict[str, Any] = {"type": {"coding": [{"system": PARTICIPATION, "code": "IRCP", "display": "information recipient"}]}, "who": who, "requestor": True}
+        code, display = USER_ROLE.get(action, READER)
+        agent: dict[str, Any] = {"type": {"coding": [{"system": PARTICIPATION, "code": code, "display": display}]}, "who": who, "requestor": True}
         if access is not None and access.role:
             agent["role"] = [{"text": access.role}]
-        agents.append(agent)
+        agents.append({**agent, **network})
     if client_id or not agents:
         name = client_id or ("server" if access is not None and access.full else "anonymous")
         agents.append({
             "type": {"coding": [{"system": DCM, "code": "110153", "display": "Source Role ID"}]},
             "who": {"identifier": {"system": CLIENT_SYSTEM, "value": name}, "display": name},
             "requestor": not user,
+            **network,
         })
-    agents[0].update(network)
     if access is not None and access.token_id:
-        agents[0]["policy"] = [f"urn:lienthong:token:{access.token_id}"]
+        agents[0]["policy"] = [JTI_PREFIX + access.token_id]
+    agents.append({
+        "type": {"coding": [{"system": DCM, "code": "110152", "display": "Destination Role ID"}]},
+        "who": {"identifier": {"system": SERVER_SYSTEM, "value": SERVER_NAME}, "display": SERVER_DISPLAY},
+        "requestor": False,
+    })
     return agents
 
 
 def _source() -> dict[str, Any]:
-    return {"observer": {"display": "Liên Thông FHIR server"}, "type": [{"system": SOURCE_TYPE, "code": "4", "display": "Application Server"}]}
+    return {"observer": {"identifier": {"system": SERVER_SYSTEM, "value": SERVER_NAME}, "display": SERVER_DISPLAY},
+            "type": [{"system": SOURCE_TYPE, "code": "4", "display": "Application Server"}]}
 
 
 def rest_event(*, interaction: str, method: str, path: str, query: str, status: int, access: Access | None, source_ip: str | None,
@@ -108,23 +143,24 @@ def rest_event(*, interaction: str, method: str, path: str, query: str, status: 
         entities.append({"type": {"system": ENTITY_TYPE, "code": "2", "display": "System Object"},
                          "role": {"system": OBJECT_ROLE, "code": "24", "display": "Query"},
                          "query": base64.b64encode(query.encode("utf-8")).decode("ascii")})
-    description = f"{method} {path}" + (f"?{query}" if query else "")
+    description = (f"{method} {path}" + (f"?{query}" if query else ""))[:1000]
     if len(seen) > len(shown):
         description += f" ({len(seen) - len(shown)} more resources not listed)"
+    action = ACTIONS.get(interaction, "E")
     event: dict[str, Any] = {
         "resourceType": "AuditEvent",
         "type": {"system": EVENT_TYPE, "code": "rest", "display": "RESTful Operation"},
         "subtype": [{"system": RESTFUL, "code": interaction}],
-        "action": ACTIONS.get(interaction, "E"),
+        "action": action,
         "recorded": _now(),
         "outcome": outcome_code(status),
         "outcomeDesc": f"HTTP {status}" + (f": {detail}" if detail else ""),
-        "agent": _agents(access, source_ip),
+        "agent": _agents(access, source_ip, action=action),
         "source": _source(),
     }
     if entities:
         event["entity"] = entities
-    event["outcomeDesc"] += f"; {description[:1000]}"
+    event["outcomeDesc"] += f"; {description}"
     return event
 
 
@@ -139,7 +175,7 @@ def auth_event(*, action: str, success: bool, source_ip: str | None, client_id: 
         "recorded": _now(),
         "outcome": "0" if success else "4",
         "outcomeDesc": detail[:1000],
-        "agent": _agents(None, source_ip, client_id=client_id, user=user),
+        "agent": _agents(None, source_ip, action="E", client_id=client_id, user=user),
         "source": _source(),
     }
 

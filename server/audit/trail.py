@@ -25,9 +25,21 @@ Pending = dict[str, Any] | Callable[[], dict[str, Any]]
 
 
 class AuditTrail:
-    def __init__(self, store: Store, prepare: Prepare, *, enabled: bool = True, batch: int = 500, delay: float = 0.05, backlog: int = 20_000) -> None:
+    """``repo_prepare`` is :meth:`Repository.prepare`: events are stamped and indexed like any
+    resource. ``store`` is the raw store (no client's rules apply to the server's own writes).
+    ``batch``: most events per unit of work; ``delay``: longest wait for a batch to gather;
+    ``backlog``: queued events beyond which :meth:`record` waits for the writer. ``enabled``
+    False (only to measure the trail's cost) makes every method a no-op."""
+
+    #: failed attempts at storing a batch after which :meth:`stop` gives up (logged), so a
+    #: dead store cannot keep the process from ending; while running, retries never stop
+    STOP_ATTEMPTS = 10
+    #: pause after a failed batch, times the number of failures in a row (at most 5 s)
+    RETRY_PAUSE = 0.5
+
+    def __init__(self, store: Store, repo_prepare: Prepare, *, enabled: bool = True, batch: int = 500, delay: float = 0.05, backlog: int = 20_000) -> None:
         self.store = store
-        self.prepare = prepare
+        self.prepare = repo_prepare
         self.enabled = enabled
         self.batch = batch
         self.delay = delay
@@ -39,6 +51,22 @@ class AuditTrail:
         self._idle: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._failures = 0
+
+    def start(self) -> None:
+        """Start the background writer now (the first :meth:`record` starts it too, so an app
+        whose lifespan never ran still stores its events). Outside an event loop: nothing."""
+        if not self.enabled:
+            return
+        try:
+            self._ensure_task(asyncio.get_running_loop())
+        except RuntimeError:
+            pass
+
+    def _ensure_task(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
+            self._wake, self._idle, self._drained = asyncio.Event(), asyncio.Event(), asyncio.Event()
+            self._task = loop.create_task(self._run(), name="audit-trail")
 
     def _write(self, event: dict[str, Any]) -> Write:
         return self.prepare("AuditEvent", str(uuid.uuid4()), event)[0]
@@ -59,17 +87,19 @@ class AuditTrail:
     async def _enqueue(self, item: Pending) -> None:
         if not self.enabled:
             return
-        self._queue.append(item)
-        loop = asyncio.get_running_loop()
-        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
-            self._wake, self._idle, self._drained = asyncio.Event(), asyncio.Event(), asyncio.Event()
-            self._task = loop.create_task(self._run())
-        assert self._wake is not None and self._idle is not None and self._drained is not None
-        self._idle.clear()
-        self._wake.set()
+        try:
+            self._queue.append(item)
+            self._ensure_task(asyncio.get_running_loop())
+            assert self._wake is not None and self._idle is not None and self._drained is not None
+            self._idle.clear()
+            self._wake.set()
+            drained = self._drained
+        except Exception:  # the audit trail never turns a served request into an error
+            log.exception("an audit event could not be queued")
+            return
         if len(self._queue) > self.backlog:  # the writer is behind: wait for it rather than grow
-            self._drained.clear()
-            await self._drained.wait()
+            drained.clear()
+            await drained.wait()
 
     async def _run(self) -> None:
         assert self._wake is not None and self._idle is not None
@@ -88,10 +118,19 @@ class AuditTrail:
                 self._drained.set()
             try:
                 await self._store(items)
+                self._failures = 0
             except Exception:
+                self._failures += 1
+                if self._stopping and self._failures >= self.STOP_ATTEMPTS:
+                    log.exception("could not store %d audit events at shutdown after %d attempts; they are lost",
+                                  len(items) + len(self._queue), self._failures)
+                    self._queue.clear()
+                    if self._drained is not None:
+                        self._drained.set()
+                    continue
                 log.exception("could not store %d audit events; retrying", len(items))
                 self._queue[:0] = items
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(min(self.RETRY_PAUSE * self._failures, 5.0))
 
     async def _store(self, items: list[Pending]) -> None:
         writes = []
@@ -106,11 +145,17 @@ class AuditTrail:
 
     async def flush(self) -> None:
         """Wait until everything queued so far is stored."""
+        if not self.enabled:
+            return
+        if self._queue:
+            self._ensure_task(asyncio.get_running_loop())
         if self._task is not None and not self._task.done() and self._idle is not None:
             await self._idle.wait()
 
     async def stop(self) -> None:
         """Store what is queued, then end the background task."""
+        if self.enabled and self._queue:
+            self._ensure_task(asyncio.get_running_loop())
         if self._task is None or self._task.done():
             return
         self._stopping = True
