@@ -21,3 +21,22 @@ def test_recognise():
     assert recognise("XML7", ["MA_LK"]) == "130"
     with pytest.raises(UnknownStandard):
         recognise("XML1", ["MA_LK", "STT"])
+
+
+def test_field_order_is_the_published_order():
+    """Every 130 table lists its fields in the order the receiving portal's 4750 sheet gives
+    (published.json; e.g. T_BNTT, T_BNCCT, T_BHTT in XML2 and XML3), so the writer follows it."""
+    import json
+    from pathlib import Path
+
+    published = json.loads(Path(__file__).with_name("published.json").read_text(encoding="utf-8"))["tables"]["130"]
+    checked = 0
+    for table, fields in published.items():
+        ranks = {f["name"]: f["order"]["portal_validation_4750"] for f in fields if f.get("order", {}).get("portal_validation_4750")}
+        ours = [name for name in layout("130", table).field_names if name in ranks] if table in layouts("130") else []
+        assert ours == sorted(ours, key=ranks.__getitem__), table
+        checked += len(ours)
+    assert checked > 400
+    x2, x3 = layout("130", "XML2").field_names, layout("130", "XML3").field_names
+    for names in (x2, x3):
+        assert names.index("T_BNTT") < names.index("T_BNCCT") < names.index("T_BHTT")
