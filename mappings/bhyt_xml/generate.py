@@ -199,7 +199,7 @@ def _episode_fields(c: _Ctx) -> dict[str, Callable[[], str]]:
         "MA_BENH_KT": lambda: ";".join(c.secondary), "MA_BENHKHAC": lambda: ";".join(c.secondary),
         "MA_BENH_YHCT": lambda: rng.choice(YHCT),
         "DAU_HIEU_LS": lambda: signs,
-        "MA_DOITUONG_KCB": lambda: rng.choice(["1.1", "1.2", "2", "3.1", "7"]),
+        "MA_DOITUONG_KCB": lambda: rng.choice(["1.1", "1.2", "2", "3.1", "7", "1.12"]),  # up to 4 since 4750
         "MA_NOI_DI": lambda: c.facility, "MA_NOI_DEN": lambda: c.destination,
         "MA_NOI_CHUYEN": lambda: rng.choice(FACILITIES),
         "MA_TAI_NAN": lambda: rng.choice(["0", "0", "0", "1", "2"]),

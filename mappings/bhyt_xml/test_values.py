@@ -74,6 +74,7 @@ BAD = [
     ("4210", "XML1", "MA_DKBD", "019290", "facility code"),
     ("130", "XML14", "MA_CSKCB", "42 01", "facility code"),
     ("130", "XML1", "SO_CCCD", "29397069956", "12 digits"),
+    ("130", "XML1", "MA_DOITUONG_KCB", "1.123", "published maximum of 4"),
     ("130", "XML15", "SO_CCCD", "ABC970699565", "12 digits"),
     ("130", "XML1", "MA_DANTOC", "1", "ethnicity code (2 digits)"),
     ("130", "XML1", "MA_THE_BHYT", "HS4788598980006;HS47885", "health-insurance card"),
@@ -115,6 +116,7 @@ GOOD = [
     ("4210", "XML1", "HO_TEN", "Nguyễn " * 200),  # 4210 limits are inferred, not published
     ("130", "XML14", "NGAY_HEN_KL", "202504191530"),  # inferred width: either form
     ("130", "XML1", "MAXA_CU_TRU", "28446"),  # corrected published limit (values.json)
+    ("130", "XML1", "MA_DOITUONG_KCB", "1.12"),  # 4750 raised the limit to 4 (published.json: every source)
     ("130", "XML1", "T_TONGCHI_BV", "-0"),
     ("130", "XML1", "T_TONGCHI_BV", "0012.50"),
     ("130", "XML1", "STT", "+007"),
