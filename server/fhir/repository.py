@@ -71,7 +71,7 @@ class Repository:
     def restriction_term(self, type_: str, restriction: tuple[tuple[str, str], ...]) -> Term | None:
         """A scope's ``?name=value`` restriction as a query term (plain parameters only: no chains)."""
         for name, _ in restriction:
-            if "." in name or name.startswith("_has") or name.startswith("_"):
+            if "." in name or name.startswith("_"):  # no chains, no _has, no result parameters
                 raise FhirError.of(403, "forbidden", f"The scope restriction '{name}' on {type_} is not supported (plain search parameters only)")
         parsed = self.parser.parse((type_,), list(restriction), strict=True)
         return parsed.where
