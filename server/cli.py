@@ -284,13 +284,16 @@ def _bhyt_to_fhir(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     try:
         for result in read_envelope(source):
+            warnings: list[str] = []
             try:
-                bundle = insurance_bundle(result)
+                bundle = insurance_bundle(result, strict=args.strict, warnings=warnings)
             except EpisodeFailed as exc:
                 broken += 1
                 for reason in exc.reasons:
                     print(f"{label}: HOSO {result.position} (MA_LK {result.ma_lk or '?'}): {reason}", file=sys.stderr)
                 continue
+            for warning in warnings:
+                print(f"{label}: HOSO {result.position} (MA_LK {result.ma_lk or '?'}): warning: {warning}", file=sys.stderr)
             _out_line(jsonio.dumps(bundle))
     except EnvelopeError as exc:
         print(f"{label}: not a readable insurance envelope: {exc}", file=sys.stderr)
@@ -367,6 +370,7 @@ def _add_bhyt(sub: argparse._SubParsersAction) -> None:
     cmds = bhyt.add_subparsers(dest="bhyt_command", required=True)
     t = cmds.add_parser("to-fhir", help="print one transaction Bundle per episode (NDJSON); broken episodes on stderr, exit 1")
     t.add_argument("file", metavar="FILE", help="envelope file, or '-' for standard input")
+    t.add_argument("--strict", action="store_true", help="refuse the departures otherwise converted with a warning on stderr")
     t.set_defaults(func=_bhyt_to_fhir)
     f = cmds.add_parser("from-fhir", help="print the envelope of the episodes in NDJSON transaction Bundles")
     f.add_argument("file", metavar="FILE", help="NDJSON file (one Bundle per line), or '-' for standard input")
@@ -400,7 +404,7 @@ def _import(args: argparse.Namespace) -> int:
     if args.workers < 0:
         print("lienthong import: --workers takes 0 or more", file=sys.stderr)
         return 2
-    run = ImportRun(target, Quarantine(folder), BarProgress(Console(stderr=True)), workers=args.workers)
+    run = ImportRun(target, Quarantine(folder), BarProgress(Console(stderr=True)), workers=args.workers, strict=args.strict)
 
     async def go():  # noqa: ANN202
         await target.open()
@@ -450,6 +454,8 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
     where = imp.add_mutually_exclusive_group()
     where.add_argument("--store", default=None, help=f"store URL (default: $LIENTHONG_STORE or {DEFAULT_STORE}), written in-process")
     where.add_argument("--server", default=None, metavar="URL", help="FHIR base URL of a running server (http://host:8080/fhir)")
+    imp.add_argument("--strict", action="store_true",
+                     help="refuse the departures real files carry that are otherwise imported with a warning (see the README's import policy)")
     imp.add_argument("--token", default=None, help="with --server: the bearer access token (default: $LIENTHONG_TOKEN; get one with 'lienthong token' or the token endpoint)")
     imp.add_argument("--report", metavar="FILE.json", default=None, help="also write the report as JSON")
     imp.add_argument("--quarantine", metavar="DIR", default=None, help="where failed episodes are copied (default: ./quarantine/<run time>/)")

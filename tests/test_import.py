@@ -395,8 +395,8 @@ def test_a_resource_invalid_after_mapping_fails_its_episode_with_workers(tmp_pat
 
     real = episodes_module.insurance_bundle
 
-    def damaged(result):  # the second episode's Patient gets a gender outside its required binding
-        bundle = real(result)
+    def damaged(result, **policy):  # the second episode's Patient gets a gender outside its required binding
+        bundle = real(result, **policy)
         if result.position == 2:
             next(e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")["resource"]["gender"] = "nam"
         return bundle
@@ -410,3 +410,55 @@ def test_a_resource_invalid_after_mapping_fails_its_episode_with_workers(tmp_pat
     (failure,) = report["failed"]
     assert failure["position"] == 2 and failure["stage"] == "store" and failure["status"] in (400, 422)
     assert any("gender" in r for r in failure["reasons"])
+
+
+# ----------------------------------------------------------------------------- import policy
+
+
+def _field_report(tmp_path: Path) -> tuple[Path, list[Episode]]:
+    """Episodes as hospitals send them: a practitioner's licence number in MA_TTDV (15 > 10), a
+    10-digit SO_CCCD; and one with a real error (an impossible date)."""
+    eps = generated(61, 3, "130")
+    field_like = [with_field(eps[0], "XML1", "MA_TTDV", "004078/CT-CCHN"), with_field(eps[1], "XML1", "SO_CCCD", "0790851234"),
+                  with_field(eps[2], "XML1", "NGAY_VAO", "202502301200")]
+    f = tmp_path / "field.xml"
+    f.write_bytes(envelope([hoso(e) for e in field_like]))
+    return f, field_like
+
+
+def test_departures_real_files_carry_are_stored_with_warnings_and_kept_exactly(tmp_path: Path, capsys) -> None:
+    f, field_like = _field_report(tmp_path)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    report_file = tmp_path / "r.json"
+    assert import_(str(f), "--store", url, "--report", str(report_file), "--quarantine", str(tmp_path / "q")) == 1
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    assert report["episodes"]["created"] == 2 and report["episodes"]["failed"] == 1  # the impossible date still fails
+    warned = {w["position"]: w["warnings"] for w in report["warnings"]}
+    assert set(warned) == {1, 2}
+    assert "MA_TTDV" in warned[1][0] and "published maximum of 10" in warned[1][0]
+    assert "SO_CCCD" in warned[2][0]
+    assert "stored with warnings" in capsys.readouterr().out
+
+    async def exported() -> dict[str, Episode]:
+        from server.storage.base import Query
+
+        store = make_store(url)
+        await store.open()
+        try:
+            repo = Repository(store, Settings())
+            encounters = (await store.search(Query("Encounter", limit=10))).versions
+            return {e.ma_lk: e for e in [await from_store(repo, v.id) for v in encounters]}
+        finally:
+            await store.close()
+
+    back = asyncio.run(exported())
+    for sent, name in ((field_like[0], "MA_TTDV"), (field_like[1], "SO_CCCD")):  # nothing changed or lost
+        assert back[sent.ma_lk].tables["XML1"][0][name] == sent.tables["XML1"][0][name]
+
+
+def test_strict_refuses_what_the_policy_accepts(tmp_path: Path) -> None:
+    f, _ = _field_report(tmp_path)
+    report_file = tmp_path / "r.json"
+    assert import_(str(f), "--store", f"sqlite:///{tmp_path / 's.db'}", "--strict", "--report", str(report_file), "--quarantine", str(tmp_path / "q")) == 1
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    assert report["episodes"]["stored"] == 0 and report["episodes"]["failed"] == 3 and report["warnings"] == []

@@ -51,6 +51,8 @@ class Rule:
 @dataclass(frozen=True)
 class Rules:
     formats: Mapping[str, Format]
+    #: rule name → why a departure from it is imported with a warning (``--strict`` refuses it)
+    accepted: Mapping[str, str]
     code_lists: Mapping[str, Mapping[str, str]]
     max_length: Mapping[tuple[str, str, str], int]  # corrections of published limits
     fields: Mapping[tuple[str, str], Mapping[str, Rule]]
@@ -79,7 +81,8 @@ def rules() -> Rules:
                     codes = (r["codes"], ", ".join(f"{c} {m}" for c, m in table_codes.items()), table_codes)
                 per[name] = Rule(name, formats[r["format"]] if "format" in r else None, bool(r.get("list")), codes)
             fields[(std, table)] = per
-    return Rules(formats, code_lists, corrections, fields)
+    accepted = {k: v for k, v in raw.get("accepted", {}).items() if not k.startswith("_")}
+    return Rules(formats, accepted, code_lists, corrections, fields)
 
 
 def field_rule(standard: str, table: str, name: str) -> Rule | None:
@@ -130,74 +133,98 @@ def _show(value: str) -> str:
     return value if len(value) <= _SHOW else value[:_SHOW - 3] + "..."
 
 
-def check_value(standard: str, table: str, f: Field, value: str) -> list[str]:
-    """Problems of one (trimmed, non-empty) value, as reasons without the location."""
-    out: list[str] = []
+def check_value(standard: str, table: str, f: Field, value: str) -> list[tuple[str, str]]:
+    """Problems of one (trimmed, non-empty) value: (rule, reason without the location)."""
+    out: list[tuple[str, str]] = []
     if f.kind == "integer" and not INTEGER.fullmatch(value):
-        out.append(f"{_show(value)} is not an integer (ASCII digits, optional sign)")
+        out.append(("kind", f"{_show(value)} is not an integer (ASCII digits, optional sign)"))
     elif f.kind == "decimal" and not DECIMAL.fullmatch(value):
-        out.append(f"{_show(value)} is not a decimal number (ASCII digits, optional sign, '.' as separator)")
+        out.append(("kind", f"{_show(value)} is not a decimal number (ASCII digits, optional sign, '.' as separator)"))
     limit = max_length(standard, table, f)
     if limit is not None and len(value) > limit:
-        out.append(f"{_show(value)} is {len(value)} characters long, more than the published maximum of {limit}")
+        out.append(("length", f"{_show(value)} is {len(value)} characters long, more than the published maximum of {limit}"))
     rule = field_rule(standard, table, f.name)
     if rule is None:
         return out
     if rule.codes is not None:
         name, described, codes = rule.codes
         if value not in codes:
-            out.append(f"{_show(value)} is not in the closed code list ({described})")
+            out.append((f"codes:{name}", f"{_show(value)} is not in the closed code list ({described})"))
     elif rule.format is not None:
+        kind = f"format:{rule.format.name}"
         if rule.list:
             bad = [(i, item) for i, item in enumerate(value.split(";"), 1) if not format_ok(item, rule.format)]
             if bad:
                 which = ", ".join(f"{i} ({_show(item)!r})" for i, item in bad[:5])
                 items = "item" if len(bad) == 1 else "items"
-                out.append(f"{_show(value)}: in this ';'-separated list, {items} {which} "
-                           f"{'is' if len(bad) == 1 else 'are'} not {rule.format.what}")
+                out.append((kind, f"{_show(value)}: in this ';'-separated list, {items} {which} "
+                                  f"{'is' if len(bad) == 1 else 'are'} not {rule.format.what}"))
         elif not format_ok(value, rule.format):
-            out.append(f"{_show(value)} is not {rule.format.what}")
+            out.append((kind, f"{_show(value)} is not {rule.format.what}"))
     return out
 
 
-def _check_record(std: str, lay: TableLayout, n: int, record: Mapping[str, str], ma_lk: str) -> list[str]:
+def _check_record(std: str, lay: TableLayout, n: int, record: Mapping[str, str], ma_lk: str) -> list[tuple[str, str]]:
     where = f"{lay.table} record {n}"
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
     own = record.get("MA_LK")
     if own is None:
-        out.append(f"{where} MA_LK: missing")
+        out.append(("structure", f"{where} MA_LK: missing"))
     elif not own.strip():
-        out.append(f"{where} MA_LK: empty")
+        out.append(("structure", f"{where} MA_LK: empty"))
     elif ma_lk and own.strip() != ma_lk:
-        out.append(f"{where} MA_LK: {_show(own.strip())} differs from the episode's MA_LK {_show(ma_lk)}")
+        out.append(("structure", f"{where} MA_LK: {_show(own.strip())} differs from the episode's MA_LK {_show(ma_lk)}"))
     for f in lay.fields:
         value = record.get(f.name)
         if value is None:
             continue
         value = value.strip()
         if value:
-            out.extend(f"{where} {f.name}: {reason}" for reason in check_value(std, lay.table, f, value))
+            out.extend((rule, f"{where} {f.name}: {reason}") for rule, reason in check_value(std, lay.table, f, value))
+    return out
+
+
+def _problems(ep: Episode) -> list[tuple[str, str]]:
+    """Every departure of the episode from the spec, as (rule, message)."""
+    tables = layouts(ep.standard)
+    ma_lk = (ep.ma_lk or "").strip()
+    out: list[tuple[str, str]] = [] if ma_lk else [("structure", "episode: MA_LK is empty")]
+    summary = ep.tables.get("XML1") or []
+    if not summary:
+        out.append(("structure", "XML1: missing (the episode summary, which carries MA_LK, must have one record)"))
+    for table, records in ep.tables.items():
+        lay = tables.get(table)
+        if lay is None:
+            out.append(("structure", f"{table}: no such table in standard {ep.standard}"))
+            continue
+        if lay.single and len(records) > 1:
+            out.append(("structure", f"{table}: holds one record, got {len(records)}"))
+        for n, record in enumerate(records, 1):
+            out.extend(_check_record(ep.standard, lay, n, record, ma_lk))
     return out
 
 
 def check_episode(ep: Episode) -> list[str]:
-    """Every problem of the episode at once (empty: nothing the spec rules out).  Never raises on values."""
-    tables = layouts(ep.standard)
-    ma_lk = (ep.ma_lk or "").strip()
-    out: list[str] = [] if ma_lk else ["episode: MA_LK is empty"]
-    summary = ep.tables.get("XML1") or []
-    if not summary:
-        out.append("XML1: missing (the episode summary, which carries MA_LK, must have one record)")
-    for table, records in ep.tables.items():
-        lay = tables.get(table)
-        if lay is None:
-            out.append(f"{table}: no such table in standard {ep.standard}")
-            continue
-        if lay.single and len(records) > 1:
-            out.append(f"{table}: holds one record, got {len(records)}")
-        for n, record in enumerate(records, 1):
-            out.extend(_check_record(ep.standard, lay, n, record, ma_lk))
-    return out
+    """Every problem of the episode at once, strictly (empty: nothing the spec rules out).  Never raises on values."""
+    return [message for _, message in _problems(ep)]
+
+
+@dataclass(frozen=True)
+class Review:
+    """An episode as the import policy sees it: ``errors`` refuse it, ``warnings`` are reported."""
+    errors: list[str]
+    warnings: list[str]
+
+
+def review_episode(ep: Episode, *, strict: bool = False) -> Review:
+    """The problems of ``check_episode`` split by the policy in values.json (``accepted``): departures
+    real files carry are warnings unless ``strict``; everything else is an error."""
+    accepted = rules().accepted
+    errors: list[str] = []
+    warnings: list[str] = []
+    for rule, message in _problems(ep):
+        (warnings if not strict and rule in accepted else errors).append(message)
+    return Review(errors, warnings)
 
 
 def trimmed(ep: Episode) -> Episode:

@@ -23,16 +23,21 @@ class EpisodeFailed(Exception):
         self.status = status
 
 
-def insurance_bundle(result: Episode | BrokenEpisode) -> dict[str, Any]:
-    """The transaction Bundle of a readable, valid episode; raises EpisodeFailed otherwise."""
+def insurance_bundle(result: Episode | BrokenEpisode, *, strict: bool = False, warnings: list[str] | None = None) -> dict[str, Any]:
+    """The transaction Bundle of a readable, acceptable episode; raises EpisodeFailed otherwise.
+
+    The import policy (``values.json``, ``accepted``) lets through, as warnings appended to
+    ``warnings``, the departures real files carry; ``strict`` refuses them too."""
     from mappings.bhyt_xml.fhir import to_fhir
-    from mappings.bhyt_xml.values import check_episode
+    from mappings.bhyt_xml.values import review_episode
 
     if isinstance(result, BrokenEpisode):
         raise EpisodeFailed("read", list(result.reasons) or ["the HOSO cannot be read"])
-    problems = check_episode(result)
-    if problems:
-        raise EpisodeFailed("check", list(problems))
+    review = review_episode(result, strict=strict)
+    if review.errors:
+        raise EpisodeFailed("check", review.errors)
+    if warnings is not None:
+        warnings.extend(review.warnings)
     try:
         return to_fhir(result)
     except Exception as exc:  # a mapping defect must fail this episode only, with a reason

@@ -37,6 +37,18 @@ class Failure:
 
 
 @dataclass(slots=True)
+class Accepted:
+    """An episode stored although it departs from the spec as the import policy accepts (warnings)."""
+    file: str
+    position: int | None
+    ma_lk: str | None
+    warnings: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "position": self.position, "ma_lk": self.ma_lk, "warnings": self.warnings}
+
+
+@dataclass(slots=True)
 class FileProblem:
     file: str
     reason: str
@@ -56,6 +68,8 @@ class Report:
     updated: int = 0
     unchanged: int = 0
     failures: list[Failure] = field(default_factory=list)
+    #: episodes stored with warnings (the import policy's accepted departures), per episode
+    accepted: list[Accepted] = field(default_factory=list)
     skipped: list[FileProblem] = field(default_factory=list)
     file_errors: list[FileProblem] = field(default_factory=list)  # files that could not be read to their end
     quarantine: Path | None = None
@@ -101,6 +115,7 @@ class Report:
             "ok": self.ok,
             "quarantine": str(self.quarantine) if self.quarantine else None,
             "failed": [f.to_json() for f in self.failures],
+            "warnings": [a.to_json() for a in self.accepted],
             "unreadable": [{"file": p.file, "reason": p.reason, "quarantined": p.quarantined} for p in self.file_errors],
             "skipped": [{"file": p.file, "reason": p.reason} for p in self.skipped],
         }
@@ -121,6 +136,13 @@ class Report:
                 console.print(f"  {escape(f.file)}  {where}  MA_LK {escape(f.ma_lk or '?')}  ({f.stage})")
                 for reason in f.reasons:
                     console.print(f"      - {escape(reason)}")
+        if self.accepted:
+            console.print(f"[bold]{len(self.accepted)} episode(s) stored with warnings[/bold] (accepted departures; --strict refuses them)")
+            for a in self.accepted:
+                where = "record" if a.position is None else f"HOSO {a.position}"
+                console.print(f"  {escape(a.file)}  {where}  MA_LK {escape(a.ma_lk or '?')}")
+                for warning in a.warnings:
+                    console.print(f"      ~ {escape(warning)}")
         for p in self.file_errors:
             console.print(f"[red]unreadable[/red] {escape(p.file)}: {escape(p.reason)}")
         for p in self.skipped:

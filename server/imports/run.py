@@ -24,7 +24,7 @@ from .discovery import Found
 from .episodes import EpisodeFailed, insurance_bundle, store_bundle, transfer_bundle
 from .quarantine import Held, Quarantine
 from .recognition import Kind, recognise
-from .report import FileProblem, Failure, Report
+from .report import Accepted, FileProblem, Failure, Report
 from .targets import Target
 
 
@@ -54,6 +54,8 @@ class ImportRun:
     clock: Callable[[], datetime] = lambda: datetime.now().astimezone()
     #: worker processes that validate the next episodes' resources while one is stored (0: none)
     workers: int = 0
+    #: refuse the departures the import policy otherwise accepts with a warning
+    strict: bool = False
     _pool: ProcessPoolExecutor | None = field(default=None, init=False, repr=False)
 
     async def run(self, files: list[Found]) -> Report:
@@ -99,9 +101,10 @@ class ImportRun:
     async def _envelope(self, found: Found, kind: Kind, report: Report) -> None:
         held: list[Held] = []
         failures: list[Failure] = []
-        pending: deque[tuple[Any, Any, Any]] = deque()  # (result, bundle or EpisodeFailed, future of its check)
+        # (result, bundle or EpisodeFailed, future of its check, the policy's warnings)
+        pending: deque[tuple[Any, Any, Any, list[str]]] = deque()
 
-        async def settle(result: Any, bundle: Any, checking: Any) -> None:
+        async def settle(result: Any, bundle: Any, checking: Any, warnings: list[str]) -> None:
             """Store one episode (in envelope order) and account for it."""
             try:
                 if isinstance(bundle, EpisodeFailed):
@@ -113,6 +116,8 @@ class ImportRun:
                 held.append(Held(result.position, result.ma_lk, exc.reasons, result.span))
             else:
                 report.count(stored.change)
+                if warnings:
+                    report.accepted.append(Accepted(str(found.path), result.position, result.ma_lk, warnings))
             self.progress.advance(f.tell(), report.read, len(report.failures) + len(failures))
 
         with found.path.open("rb") as f:
@@ -120,14 +125,15 @@ class ImportRun:
             try:
                 for result in reader:
                     report.read += 1
+                    warnings: list[str] = []
                     try:
-                        bundle: Any = insurance_bundle(result)
+                        bundle: Any = insurance_bundle(result, strict=self.strict, warnings=warnings)
                     except EpisodeFailed as exc:
                         bundle = exc
                     checking = None
                     if self._pool is not None and not isinstance(bundle, EpisodeFailed):
                         checking = self._pool.submit(check_entries, bundle, self.target.check_depth)
-                    pending.append((result, bundle, checking))
+                    pending.append((result, bundle, checking, warnings))
                     while len(pending) > self.workers * _AHEAD_PER_WORKER:
                         await settle(*pending.popleft())
                 while pending:

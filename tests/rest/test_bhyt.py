@@ -149,3 +149,17 @@ async def test_both_operations_are_in_the_capability_statement(client) -> None:
     assert "import-bhyt" in {o["name"] for o in rest["operation"]}
     encounter = next(r for r in rest["resource"] if r["type"] == "Encounter")
     assert "bhyt-xml" in {o["name"] for o in encounter["operation"]}
+
+
+async def test_accepted_departures_come_back_as_warnings_and_strict_refuses_them(client) -> None:
+    from tests.bhyt_envelopes import with_field
+
+    ep = with_field(generated(62, 1, "130")[0], "XML1", "MA_TTDV", "004078/CT-CCHN")
+    data = envelope([hoso(ep)])
+    strict = await client.post("$import-bhyt", params={"strict": "true"}, content=data, headers=XML)
+    assert strict.json()["entry"][0]["response"]["status"].startswith("422")
+    r = await client.post("$import-bhyt", content=data, headers=XML)
+    response = r.json()["entry"][0]["response"]
+    assert response["status"].startswith("201")
+    issue = response["outcome"]["issue"][0]
+    assert issue["severity"] == "warning" and "MA_TTDV" in issue["diagnostics"] and issue["expression"] == ["GIAMDINHHS.THONGTINHOSO.DANHSACHHOSO.HOSO[0]"]

@@ -62,8 +62,9 @@ def _failed_entry(result: Episode | BrokenEpisode, stage: str, reasons: list[str
     return {"response": {"status": _status(code), "outcome": operation_outcome(issues)}}
 
 
-async def import_bhyt(repo: Repository, body: bytes) -> list[dict[str, Any]]:
-    """Store each HOSO of the envelope atomically; the batch-response entries, in envelope order."""
+async def import_bhyt(repo: Repository, body: bytes, *, strict: bool = False) -> list[dict[str, Any]]:
+    """Store each HOSO of the envelope atomically; the batch-response entries, in envelope order
+    (``strict``: the departures the import policy accepts with a warning are refused too)."""
     from server.imports.episodes import EpisodeFailed, insurance_bundle, store_bundle
     from server.imports.targets import StoreTarget
 
@@ -73,14 +74,18 @@ async def import_bhyt(repo: Repository, body: bytes) -> list[dict[str, Any]]:
     # A client limited to some facilities sends nothing for another one: refused whole, before any write.
     repo.access.require_facilities([_facility(e) for e in episodes if isinstance(e, Episode)], "The envelope")
     for result in episodes:
+        warnings: list[str] = []
         try:
-            stored = await store_bundle(target, insurance_bundle(result))
+            stored = await store_bundle(target, insurance_bundle(result, strict=strict, warnings=warnings))
         except EpisodeFailed as exc:
             entries.append(_failed_entry(result, exc.stage, exc.reasons, exc.status))
             continue
         response: dict[str, Any] = {"status": _status(200 if stored.change == "unchanged" else 201)}
         if stored.encounter:
             response["location"] = stored.encounter
+        if warnings:  # stored, with the departures the import policy accepts
+            who = f"HOSO {result.position} (MA_LK {result.ma_lk or '?'})"
+            response["outcome"] = operation_outcome([Issue("value", f"{who}: {w}", (_hoso_path(result.position),), "warning") for w in warnings])
         entries.append({"response": response})
     return entries
 

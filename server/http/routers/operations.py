@@ -74,7 +74,8 @@ async def import_bhyt_op(request: Request) -> Response:
     if ctype and ctype not in _XML_TYPES:
         raise FhirError.of(415, "not-supported", f"Content-Type '{ctype}' is not supported; send the GIAMDINHHS envelope as application/xml")
     request.scope["state"]["audit_always"] = True  # HOSOs fail alone: the request's own event records them
-    entries = await import_bhyt(repo, await read_body(request, repo.settings))
+    strict = request.query_params.get("strict", "false").lower() in ("true", "1")
+    entries = await import_bhyt(repo, await read_body(request, repo.settings), strict=strict)
     return fhir_response({"resourceType": "Bundle", "type": "batch-response", "entry": entries}, pretty=wants_pretty(request))
 
 
