@@ -416,10 +416,11 @@ def test_a_resource_invalid_after_mapping_fails_its_episode_with_workers(tmp_pat
 
 
 def _field_report(tmp_path: Path) -> tuple[Path, list[Episode]]:
-    """Episodes as hospitals send them: a practitioner's licence number in MA_TTDV (15 > 10), a
-    10-digit SO_CCCD; and one with a real error (an impossible date)."""
+    """Episodes as hospitals send them: a practitioner's licence number in MA_TTDV (15 > 10) and a
+    comma decimal, a 10-digit SO_CCCD; and one with a real error (an impossible date)."""
     eps = generated(61, 3, "130")
-    field_like = [with_field(eps[0], "XML1", "MA_TTDV", "004078/CT-CCHN"), with_field(eps[1], "XML1", "SO_CCCD", "0790851234"),
+    first = with_field(with_field(eps[0], "XML1", "MA_TTDV", "004078/CT-CCHN"), "XML2", "DON_GIA", "23500,50")
+    field_like = [first, with_field(eps[1], "XML1", "SO_CCCD", "0790851234"),
                   with_field(eps[2], "XML1", "NGAY_VAO", "202502301200")]
     f = tmp_path / "field.xml"
     f.write_bytes(envelope([hoso(e) for e in field_like]))
@@ -436,6 +437,7 @@ def test_departures_real_files_carry_are_stored_with_warnings_and_kept_exactly(t
     warned = {w["position"]: w["warnings"] for w in report["warnings"]}
     assert set(warned) == {1, 2}
     assert "MA_TTDV" in warned[1][0] and "published maximum of 10" in warned[1][0]
+    assert "DON_GIA" in warned[1][1] and "decimal separator" in warned[1][1]
     assert "SO_CCCD" in warned[2][0]
     assert "stored with warnings" in capsys.readouterr().out
 
@@ -452,8 +454,8 @@ def test_departures_real_files_carry_are_stored_with_warnings_and_kept_exactly(t
             await store.close()
 
     back = asyncio.run(exported())
-    for sent, name in ((field_like[0], "MA_TTDV"), (field_like[1], "SO_CCCD")):  # nothing changed or lost
-        assert back[sent.ma_lk].tables["XML1"][0][name] == sent.tables["XML1"][0][name]
+    for sent, table, name in ((field_like[0], "XML1", "MA_TTDV"), (field_like[0], "XML2", "DON_GIA"), (field_like[1], "XML1", "SO_CCCD")):
+        assert back[sent.ma_lk].tables[table][0][name] == sent.tables[table][0][name]  # nothing changed or lost
 
 
 def test_strict_refuses_what_the_policy_accepts(tmp_path: Path) -> None:

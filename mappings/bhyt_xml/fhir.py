@@ -191,6 +191,26 @@ def canonical_decimal(v: str) -> bool:
     return bool(_DECIMAL.match(v)) and len(v) <= 40 and not (v.startswith("-") and Decimal(v) == 0)
 
 
+#: FHIR's core extension for how a primitive was written: keeps ``0,5`` when the element holds 0.5
+RENDERED = "http://hl7.org/fhir/StructureDefinition/rendered-value"
+_COMMA = re.compile(r"[+-]?[0-9]+,[0-9]+")
+
+
+def comma_decimal(v: str) -> str | None:
+    """The '.' form of a decimal written with a comma (``0,5`` → ``0.5``) when FHIR can carry it exactly."""
+    if _COMMA.fullmatch(v):
+        dotted = v.replace(",", ".")
+        return dotted if canonical_decimal(dotted) else None
+    return None
+
+
+def _rendered(holder: Any) -> str | None:
+    """The written form kept beside a primitive (``_value``'s rendered-value extension)."""
+    if not isinstance(holder, dict):
+        return None
+    return next((e.get("valueString") for e in holder.get("extension", []) if e.get("url") == RENDERED), None)
+
+
 def _decimal_text(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         return None
@@ -239,14 +259,24 @@ class Birth(Converter):
 
 
 class DecimalValue(Converter):
+    """A decimal; one written with a comma (outside the decision, common in real files) becomes the
+    FHIR decimal, and its written form is kept in the element's rendered-value extension."""
+
     def fits(self, v):
-        return canonical_decimal(v)
+        return canonical_decimal(v) or (comma_decimal(v) is not None)
 
     def put(self, container, key, v, ctx):
-        container[key] = Decimal(v)
+        dotted = comma_decimal(v)
+        if dotted is None:
+            container[key] = Decimal(v)
+            return
+        container[key] = Decimal(dotted)
+        container["_" + key] = {"extension": [{"url": RENDERED, "valueString": v}]}
 
     def get(self, container, key, ctx):
-        return _decimal_text(container.get(key)) if _has(container, key) else None
+        if not _has(container, key):
+            return None
+        return _rendered(container.get("_" + key)) or _decimal_text(container.get(key))
 
 
 class Days(Converter):
@@ -382,10 +412,13 @@ class _Leftovers:
     def keep(self, name: str, value: str, r: Rules) -> None:
         if value == "":
             self.empty.append(name)
-        elif name in r.money and canonical_decimal(value):
-            self.amounts.append({"url": name, "valueMoney": {"value": Decimal(value), "currency": "VND"}})
-        elif name in r.rates and canonical_decimal(value):
-            self.amounts.append({"url": name, "valueDecimal": Decimal(value)})
+        elif name in r.money and (canonical_decimal(value) or comma_decimal(value)):
+            money: dict[str, Any] = {"value": Decimal(comma_decimal(value) or value), "currency": "VND"}
+            if comma_decimal(value):
+                money["_value"] = {"extension": [{"url": RENDERED, "valueString": value}]}
+            self.amounts.append({"url": name, "valueMoney": money})
+        elif name in r.rates and canonical_decimal(value):  # a comma rate stays text (below): the
+            self.amounts.append({"url": name, "valueDecimal": Decimal(value)})  # validator refuses _valueDecimal
         else:
             self.fields.append({"url": name, "valueString": value})
 
@@ -706,7 +739,7 @@ def _leftovers(res: dict) -> tuple[dict[str, str], set[str]]:
             if "valueString" in sub:
                 out[sub["url"]] = sub["valueString"]
             elif "valueMoney" in sub:
-                out[sub["url"]] = _decimal_text(sub["valueMoney"].get("value")) or ""
+                out[sub["url"]] = _rendered(sub["valueMoney"].get("_value")) or _decimal_text(sub["valueMoney"].get("value")) or ""
             elif "valueDecimal" in sub:
                 out[sub["url"]] = _decimal_text(sub["valueDecimal"]) or ""
     empty = _ext(res, "bhyt-empty")

@@ -226,3 +226,23 @@ def test_generated_episodes_round_trip() -> None:
     for standard in ("130", "4210"):
         for ep in generated(7, 25, standard):
             assert from_fhir(_through_json(to_fhir(ep))).tables == _expected(ep)
+
+
+def test_comma_decimals_become_fhir_decimals_and_are_written_back_as_read() -> None:
+    from server.fhir.profiling import validate
+
+    from .fhir import RENDERED
+
+    ep = _minimal(T_BNTT="1500,50")
+    ep.tables["XML2"] = [{"MA_LK": "LK1", "STT": "1", "MA_THUOC": "40.17", "TEN_THUOC": "Paracetamol", "SO_LUONG": "0,5",
+                          "DON_VI_TINH": "viên", "DON_GIA": "1250,50", "TYLE_TT_BH": "80,5"}]
+    bundle = _through_json(to_fhir(ep))
+    med = _resources(bundle, "MedicationRequest")[0]
+    quantity = med["dispenseRequest"]["quantity"]
+    assert str(quantity["value"]) == "0.5" and quantity["_value"]["extension"] == [{"url": RENDERED, "valueString": "0,5"}]
+    price = next(x for x in next(e for e in med["extension"] if e["url"] == EXT["bhyt-amounts"])["extension"] if x["url"] == "DON_GIA")
+    assert str(price["valueMoney"]["value"]) == "1250.50" and price["valueMoney"]["_value"]["extension"][0]["valueString"] == "1250,50"
+    for entry in bundle["entry"]:
+        errors = [i.diagnostics for i in validate(entry["resource"]) if i.severity in ("error", "fatal")]
+        assert errors == [], (entry["resource"]["resourceType"], errors)
+    assert from_fhir(bundle).tables == ep.tables  # nothing changed: the comma comes back

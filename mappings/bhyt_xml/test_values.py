@@ -49,7 +49,7 @@ BAD = [
     ("130", "XML1", "SO_NGAY_DTRI", "4.5", "not an integer"),
     ("4210", "XML1", "NAM_QT", "２０１９", "not an integer"),
     ("130", "XML3", "SO_LUONG", "1e3", "not a decimal number"),
-    ("130", "XML1", "T_BNTT", "50000,50", "not a decimal number"),
+    ("130", "XML1", "T_BNTT", "50000,50", "',' as the decimal separator"),  # refused under --strict (a warning by default)
     ("4210", "XML2", "DON_GIA", "12.", "not a decimal number"),
     ("130", "XML1", "HO_TEN", "Nguyễn " * 40, "more than the published maximum of 255"),
     ("130", "XML3", "DON_VI_TINH", "x" * 51, "more than the published maximum of 50"),
@@ -195,3 +195,17 @@ def test_the_summary_table_is_required():
         "XML1: missing (the episode summary, which carries MA_LK, must have one record)"]
     assert check_episode(Episode("L1", "130", {"XML1": [{"HO_TEN": "A"}]})) == ["XML1 record 1 MA_LK: missing"]
     assert check_episode(Episode("L1", "130", {"XML1": [{"MA_LK": "  "}]})) == ["XML1 record 1 MA_LK: empty"]
+
+
+def test_the_import_policy_accepts_what_real_files_carry_unless_strict():
+    from .values import review_episode
+
+    ep = with_value("130", "XML1", "MA_TTDV", "004078/CT-CCHN")
+    ep.tables["XML1"][0]["SO_CCCD"] = "0790851234"
+    ep.tables["XML1"][0]["T_TONGCHI_BV"] = "1500,50"
+    lenient, strict = review_episode(ep), review_episode(ep, strict=True)
+    assert lenient.errors == [] and len(lenient.warnings) == 3
+    assert sorted(w.split(":")[0] for w in lenient.warnings) == ["XML1 record 1 MA_TTDV", "XML1 record 1 SO_CCCD", "XML1 record 1 T_TONGCHI_BV"]
+    assert strict.warnings == [] and strict.errors == check_episode(ep) and len(strict.errors) == 3
+    broken = with_value("130", "XML1", "T_TONGCHI_BV", "1.500,50")  # thousands separators: not a number, refused
+    assert review_episode(broken).errors and not review_episode(broken).warnings

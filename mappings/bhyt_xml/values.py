@@ -25,6 +25,7 @@ _PATH = Path(__file__).with_name("values.json")
 
 INTEGER = re.compile(r"[+-]?[0-9]+")
 DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+COMMA_DECIMAL = re.compile(r"[+-]?[0-9]+,[0-9]+")
 _DIGITS = re.compile(r"[0-9]+")
 _SHOW = 60
 
@@ -139,7 +140,10 @@ def check_value(standard: str, table: str, f: Field, value: str) -> list[tuple[s
     if f.kind == "integer" and not INTEGER.fullmatch(value):
         out.append(("kind", f"{_show(value)} is not an integer (ASCII digits, optional sign)"))
     elif f.kind == "decimal" and not DECIMAL.fullmatch(value):
-        out.append(("kind", f"{_show(value)} is not a decimal number (ASCII digits, optional sign, '.' as separator)"))
+        if COMMA_DECIMAL.fullmatch(value):
+            out.append(("decimal-comma", f"{_show(value)} uses ',' as the decimal separator (the decision uses '.'); stored as {value.replace(',', '.')}, written back as read"))
+        else:
+            out.append(("kind", f"{_show(value)} is not a decimal number (ASCII digits, optional sign, '.' as separator)"))
     limit = max_length(standard, table, f)
     if limit is not None and len(value) > limit:
         out.append(("length", f"{_show(value)} is {len(value)} characters long, more than the published maximum of {limit}"))
