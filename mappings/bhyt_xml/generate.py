@@ -264,7 +264,8 @@ def _filler(c: _Ctx, lay: TableLayout, name: str) -> str:
             return f"0{c.place[0]}{rng.randrange(10**9):09d}"
         if fmt.name == "ethnicity":
             return "01"
-        width = 12 if "yyyyMMddHHmm" in fmt.dates and (len(fmt.dates) == 1 or rng.random() < 0.3) else 8
+        published = max_length(lay.standard, lay.table, f)
+        width = 12 if "yyyyMMddHHmm" in fmt.dates and (len(fmt.dates) == 1 or rng.random() < 0.3) and (published or 12) >= 12 else 8
         if fmt.unknown_parts:
             return c.birth(width)
         moment = c.moment(-200, 30)

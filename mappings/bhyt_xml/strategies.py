@@ -108,7 +108,9 @@ def value(standard: str, table: str, name: str) -> st.SearchStrategy[str]:
         return st.sampled_from(sorted(rule.codes[2]))
     if rule is not None and rule.format is not None:
         item = format_value(rule.format)
-        return _joined(item, limit) if rule.list else item
+        if rule.list:
+            return _joined(item, limit)
+        return item if limit is None else item.filter(lambda v: len(v) <= limit)  # e.g. dates published as 8
     if f.kind == "integer":
         return _number(limit, False)
     if f.kind == "decimal":

@@ -40,3 +40,28 @@ def test_field_order_is_the_published_order():
     x2, x3 = layout("130", "XML2").field_names, layout("130", "XML3").field_names
     for names in (x2, x3):
         assert names.index("T_BNTT") < names.index("T_BNCCT") < names.index("T_BHTT")
+
+
+def test_published_limits_are_those_every_4750_source_agrees_on():
+    """Where the 4750 appendix, the receiving portal's sheet and the vendor's tables give one size
+    (published.json), it is our limit ('n': none); a value beyond it is a warning on import."""
+    import json
+    from pathlib import Path
+
+    from .values import max_length
+
+    published = json.loads(Path(__file__).with_name("published.json").read_text(encoding="utf-8"))["tables"]["130"]
+    agreed = 0
+    for table, fields in published.items():
+        if table not in layouts("130"):
+            continue
+        lay = layout("130", table)
+        for rec in fields:
+            f = lay.field(rec["name"])
+            sizes = {str(rec.get("size", {}).get(s)) for s in ("qd4750_appendix", "portal_validation_4750", "dh_vendor_tables_4750")}
+            if f is None or len(sizes) != 1 or "None" in sizes:
+                continue
+            (size,) = sizes
+            assert max_length("130", table, f) == (None if size == "n" else int(size)), (table, f.name)
+            agreed += 1
+    assert agreed > 300
