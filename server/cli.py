@@ -13,7 +13,7 @@ from . import jsonio
 from .auth.cli import add_auth_commands
 from .config import DEFAULT_STORE, Settings
 from .storage.base import StoreConfigError
-from .storage.factory import make_store
+from .storage.factory import make_store, opened
 
 
 async def _check_store(url: str) -> None:
@@ -37,12 +37,8 @@ async def _dev_admin(url: str) -> str | None:
     """On a store without local accounts: an ``admin`` with a fresh password (returned), else ``None``."""
     from .auth.users import ensure_dev_admin
 
-    store = make_store(url)
-    await store.open()
-    try:
+    async with opened(url) as store:
         return await ensure_dev_admin(store)
-    finally:
-        await store.close()
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -165,15 +165,11 @@ def import_events(url: str) -> list[dict]:
     """The Import AuditEvents in the store, oldest first."""
     from server.fhir.resource import body_of
     from server.storage.base import Query
-    from server.storage.factory import make_store
+    from server.storage.factory import opened
 
     async def read() -> list[dict]:
-        store = make_store(url)
-        await store.open()
-        try:
+        async with opened(url) as store:
             events = [body_of(v) for v in (await store.search(Query("AuditEvent", limit=100))).versions]
-        finally:
-            await store.close()
         return [e for e in events if e["type"]["code"] == "110107"]
 
     return asyncio.run(read())
@@ -443,15 +439,12 @@ def test_departures_real_files_carry_are_stored_with_warnings_and_kept_exactly(t
 
     async def exported() -> dict[str, Episode]:
         from server.storage.base import Query
+        from server.storage.factory import opened
 
-        store = make_store(url)
-        await store.open()
-        try:
+        async with opened(url) as store:
             repo = Repository(store, Settings())
             encounters = (await store.search(Query("Encounter", limit=10))).versions
             return {e.ma_lk: e for e in [await from_store(repo, v.id) for v in encounters]}
-        finally:
-            await store.close()
 
     back = asyncio.run(exported())
     for sent, table, name in ((field_like[0], "XML1", "MA_TTDV"), (field_like[0], "XML2", "DON_GIA"), (field_like[1], "XML1", "SO_CCCD")):

@@ -16,7 +16,7 @@ from typing import Any, Awaitable, Callable
 
 from ..config import DEFAULT_STORE, Settings
 from ..storage.base import Store, StoreConfigError
-from ..storage.factory import make_store
+from ..storage.factory import opened
 from . import clients, users
 from .scopes import ScopeError, narrow, parse_scopes
 from .tokens import Principal, issue
@@ -35,12 +35,8 @@ def _run(args: argparse.Namespace, work: Callable[[Store], Awaitable[int]]) -> i
     url = args.store or Settings.from_env().store_url
 
     async def main() -> int:
-        store = make_store(url)
-        await store.open()
-        try:
+        async with opened(url) as store:
             return await work(store)
-        finally:
-            await store.close()
 
     try:
         return asyncio.run(main())

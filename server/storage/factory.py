@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
 from urllib.parse import unquote
 
 from .base import Store
@@ -49,3 +51,14 @@ def _database(hosts_and_path: str) -> str | None:
     if "/" not in hosts_and_path:
         return None
     return unquote(hosts_and_path.split("/", 1)[1].split("?", 1)[0]) or None
+
+
+@asynccontextmanager
+async def opened(url: str) -> AsyncIterator[Store]:
+    """The store at ``url``, open for the block and closed after it (command-line tools, tests)."""
+    store = make_store(url)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()

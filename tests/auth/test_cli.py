@@ -14,7 +14,7 @@ from server.auth import clients, users
 from server.auth.cli import add_auth_commands
 from server.auth.tokens import Verifier
 from server.config import Settings
-from server.storage.factory import make_store
+from server.storage.factory import opened
 
 from .conftest import client_key
 
@@ -38,12 +38,8 @@ def url(tmp_path: Path) -> str:
 
 def in_store(url: str, work):  # type: ignore[no-untyped-def]
     async def run():  # type: ignore[no-untyped-def]
-        store = make_store(url)
-        await store.open()
-        try:
+        async with opened(url) as store:
             return await work(store)
-        finally:
-            await store.close()
 
     return asyncio.run(run())
 
