@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 from . import jsonio
+from mappings.bhyt_xml.layouts import STANDARDS
+
 from .auth.cli import add_auth_commands
 from .config import DEFAULT_STORE, Settings
 from .storage.base import StoreConfigError
@@ -362,7 +364,7 @@ def _bhyt_from_fhir(args: argparse.Namespace) -> int:
 
 
 def _add_bhyt(sub: argparse._SubParsersAction) -> None:
-    bhyt = sub.add_parser("bhyt", help="insurance XML tables (GIAMDINHHS envelopes, standards 130 and 4210) to and from FHIR")
+    bhyt = sub.add_parser("bhyt", help="insurance XML tables (GIAMDINHHS envelopes, standards 130, 3176 and 4210) to and from FHIR")
     cmds = bhyt.add_subparsers(dest="bhyt_command", required=True)
     t = cmds.add_parser("to-fhir", help="print one transaction Bundle per episode (NDJSON); broken episodes on stderr, exit 1")
     t.add_argument("file", metavar="FILE", help="envelope file, or '-' for standard input")
@@ -370,7 +372,7 @@ def _add_bhyt(sub: argparse._SubParsersAction) -> None:
     t.set_defaults(func=_bhyt_to_fhir)
     f = cmds.add_parser("from-fhir", help="print the envelope of the episodes in NDJSON transaction Bundles")
     f.add_argument("file", metavar="FILE", help="NDJSON file (one Bundle per line), or '-' for standard input")
-    f.add_argument("--standard", choices=["130", "4210"], default=None, help="write in this standard (default: each episode's own)")
+    f.add_argument("--standard", choices=list(STANDARDS), default=None, help="write in this standard (default: each episode's own)")
     f.set_defaults(func=_bhyt_from_fhir)
 
 

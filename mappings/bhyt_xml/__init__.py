@@ -1,4 +1,4 @@
-"""Insurance (BHYT) XML tables — GIAMDINHHS envelopes, standards 130 and 4210.
+"""Insurance (BHYT) XML tables — GIAMDINHHS envelopes, standards 130 (with 4750), 3176 and 4210.
 
 - ``layouts``: table layouts (``layouts.json``) and ``recognise(table, fields)``.
 - ``envelope``: streaming, safe reader ``read_envelope(source)``.

@@ -1,4 +1,4 @@
-"""Streaming reader of GIAMDINHHS envelopes (insurance XML tables, standards 130 and 4210).
+"""Streaming reader of GIAMDINHHS envelopes (insurance XML tables, standards 130, 3176 and 4210).
 
 ``read_envelope(source)`` returns an iterator of ``Episode`` / ``BrokenEpisode`` (one per HOSO, in
 envelope order).  The envelope is fed to an expat parser in fixed-size chunks and every HOSO is
@@ -21,10 +21,13 @@ import re
 import xml.parsers.expat as expat
 from collections import deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import BinaryIO, Iterator, Union
 
 from ..safe_xml import REFUSAL, UNSAFE_DECLARATION, hardened_parser
 from .layouts import (
+    STANDARDS,
+    Shape,
     UnknownStandard,
     known_table,
     layouts,
@@ -68,12 +71,14 @@ class Header:
 @dataclass
 class Episode:
     ma_lk: str
-    standard: str  # "130" | "4210"
+    standard: str  # "130" | "3176" | "4210"
     tables: dict[str, list[Record]]  # "XML1" → records (single-record tables: a list of one)
     position: int = field(default=0, compare=False)  # 1-based place in the envelope (0: not read)
     #: byte offsets [start, end) of the <HOSO> element in the source (None: not read from a file);
     #: lets a failed episode be copied byte for byte (quarantine) without keeping it in memory
     span: tuple[int, int] | None = field(default=None, compare=False)
+    #: what the reader passed over, for the import report (e.g. a table document's own signature)
+    notes: list[str] = field(default_factory=list, compare=False)
 
 
 @dataclass
@@ -101,41 +106,73 @@ def normalise_table_name(loaihoso: str) -> str | None:
 
 # --------------------------------------------------------------------------- one table document
 
+@lru_cache(maxsize=None)
+def _shapes(table: str) -> dict[str, Shape]:
+    """Root element → shape, for every shape some standard writes or reads this table in."""
+    out: dict[str, Shape] = {}
+    for std in STANDARDS:
+        lay = layouts(std).get(table)
+        for shape in lay.shapes if lay else ():
+            out.setdefault(shape.root, shape)
+    return out
+
+
+def keyed_by_episode(table: str) -> bool:
+    """Whether the table's records carry MA_LK (XML12, the medical assessment, does not)."""
+    return any("MA_LK" in layouts(s)[table].field_names for s in STANDARDS if table in layouts(s))
+
+
+#: an element a table document may carry beside its list: the check-in service's signature (XML0)
+SIGNATURE = "CHUKYDONVI"
+
+
 def parse_table(table: str, document: bytes) -> list[Record]:
     """Records of one decoded NOIDUNGFILE document (raises _TableError with a reason)."""
+    return read_table(table, document)[0]
+
+
+def read_table(table: str, document: bytes) -> tuple[list[Record], list[str]]:
+    """Records of one decoded NOIDUNGFILE document, and notes on what was passed over: a
+    ``<CHUKYDONVI>`` beside the list (XML0 as the check-in service sends it) is not kept, since a
+    signature cannot stay valid once the values are mapped.  Raises _TableError with a reason."""
+    notes: list[str] = []
     if not document.strip():
-        return []  # empty NOIDUNGFILE: an empty table
+        return [], notes  # empty NOIDUNGFILE: an empty table
     if UNSAFE_DECLARATION.search(document):
         raise _TableError(REFUSAL)
-    roots = {lay.root: lay for lay in (layouts(s).get(table) for s in ("130", "4210")) if lay}
+    shapes = _shapes(table)
     records: list[Record] = []
     errors: list[str] = []
     stack: list[str] = []
-    state = {"layout": None, "record": None, "field": None, "text": []}
+    state: dict = {"shape": None, "record": None, "field": None, "text": [], "skip": None}
 
     def start(name, _attrs):
         depth = len(stack)
         stack.append(name)
-        if depth == 0:
-            lay = roots.get(name)
-            if lay is None:
-                raise _TableError(f"root element <{name}> is not a {table} table "
-                                  f"(expected {' or '.join(sorted(roots))})")
-            state["layout"] = lay
-            if lay.single:
-                state["record"] = None  # created at the first field
+        if state["skip"] is not None:
             return
-        lay = state["layout"]
-        field_depth = 1 if lay.single else 3
-        if not lay.single and depth == 1:
-            if name != lay.list:
-                raise _TableError(f"<{name}> found where <{lay.list}> was expected")
-        elif not lay.single and depth == 2:
-            if name != lay.record:
-                raise _TableError(f"<{name}> found where <{lay.record}> was expected")
+        if depth == 0:
+            shape = shapes.get(name)
+            if shape is None:
+                raise _TableError(f"root element <{name}> is not a {table} table "
+                                  f"(expected {' or '.join(sorted(shapes))})")
+            state["shape"] = shape
+            return
+        shape = state["shape"]
+        single = shape.list is None
+        field_depth = 1 if single else 3
+        if not single and depth == 1 and name == SIGNATURE:
+            state["skip"] = depth
+            notes.append(f"{table}: its own <{SIGNATURE}> signature was not kept (it cannot stay valid once mapped)")
+        elif not single and depth == 1:
+            if name != shape.list:
+                raise _TableError(f"<{name}> found where <{shape.list}> was expected")
+        elif not single and depth == 2:
+            if name != shape.record:
+                raise _TableError(f"<{name}> found where <{shape.record}> was expected")
             state["record"] = {}
         elif depth == field_depth:
-            if lay.single and state["record"] is None:
+            if single and state["record"] is None:
                 state["record"] = {}
             if name in state["record"]:
                 raise _TableError(f"field {name} appears twice in one record")
@@ -147,18 +184,24 @@ def parse_table(table: str, document: bytes) -> list[Record]:
     def end(name):
         stack.pop()
         depth = len(stack)
-        lay = state["layout"]
-        field_depth = 1 if lay.single else 3
+        if state["skip"] is not None:
+            if depth == state["skip"]:
+                state["skip"] = None
+            return
+        single = state["shape"].list is None
+        field_depth = 1 if single else 3
         if depth == field_depth and state["field"] == name:
             state["record"][name] = "".join(state["text"]).strip()
             state["field"] = None
-        elif not lay.single and depth == 2:
+        elif not single and depth == 2:
             records.append(state["record"])
             state["record"] = None
-        elif depth == 0 and lay.single and state["record"] is not None:
+        elif depth == 0 and single and state["record"] is not None:
             records.append(state["record"])
 
     def data(text):
+        if state["skip"] is not None:
+            return
         if state["field"] is not None:
             state["text"].append(text)
         elif text.strip():
@@ -176,7 +219,7 @@ def parse_table(table: str, document: bytes) -> list[Record]:
         raise _TableError(f"malformed XML: {e}") from None
     if errors:
         raise _TableError(errors[0])
-    return records
+    return records, notes
 
 
 def decode_base64(parts: list[str]) -> bytes:
@@ -205,6 +248,7 @@ class _Hoso:
 
 def _finish_hoso(h: _Hoso, max_table_bytes: int) -> Result:
     reasons = list(h.reasons)
+    notes: list[str] = []
     tables: dict[str, list[Record]] = {}
     for loai, parts in h.files:
         table = normalise_table_name(loai)
@@ -228,11 +272,14 @@ def _finish_hoso(h: _Hoso, max_table_bytes: int) -> Result:
             reasons.append(f"{table}: decoded table larger than {max_table_bytes} bytes")
             continue
         try:
-            tables[table] = parse_table(table, document)
+            tables[table], passed = read_table(table, document)
+            notes.extend(passed)
         except _TableError as e:
             reasons.append(f"{table}: {e}")
     ma_lks: dict[str, list[str]] = {}
     for t, records in sorted(tables.items(), key=lambda kv: table_sort_key(kv[0])):
+        if not keyed_by_episode(t):
+            continue
         for i, r in enumerate(records, 1):
             v = r.get("MA_LK", "")
             if not v:
@@ -259,7 +306,7 @@ def _finish_hoso(h: _Hoso, max_table_bytes: int) -> Result:
         if t not in layouts(standard):
             return BrokenEpisode(h.position, ma_lk, [f"{t}: no such table in standard {standard}"])
     ordered = dict(sorted(tables.items(), key=lambda kv: table_sort_key(kv[0])))
-    return Episode(ma_lk=ma_lk, standard=standard, tables=ordered, position=h.position)
+    return Episode(ma_lk=ma_lk, standard=standard, tables=ordered, position=h.position, notes=notes)
 
 
 # --------------------------------------------------------------------------- the envelope

@@ -61,7 +61,11 @@ TREATMENTS = ["Nội khoa", "Kháng sinh đường tĩnh mạch, thở oxy", "Ph
 PHRASES = ["Theo dõi thêm", "Bình thường", "Không ghi nhận bất thường", "Đã tư vấn cho người bệnh và gia đình",
            "Cấp theo chỉ định của bác sĩ điều trị", "Xã Quảng Tân, huyện Quảng Xương, Thanh Hóa"]
 LOAI_KCB = {"130": ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10"], "4210": ["1", "2", "3"]}
-OPTIONAL_130 = ("XML6", "XML7", "XML8", "XML9", "XML10", "XML11", "XML13", "XML14", "XML15")
+LOAI_KCB["3176"] = LOAI_KCB["130"]
+#: tables of 130 and 3176 an episode may have besides XML1–XML5 (XML0: check-in; XML12: assessment)
+OPTIONAL_130 = ("XML0", "XML6", "XML7", "XML8", "XML9", "XML10", "XML11", "XML12", "XML13", "XML14", "XML15")
+CONDITIONS = ["Tỉnh, tiếp xúc được, mạch 96 l/ph, HA 110/70 mmHg", "Mệt, sốt 38,5°C, SpO2 93% khí trời",
+              "Ổn định, tự đi lại được"]
 _CENT = Decimal("0.01")
 
 
@@ -143,7 +147,7 @@ def _context(rng: random.Random, index: int, standard: str) -> _Ctx:
     inpatient = rng.random() < 0.6
     stay = timedelta(minutes=rng.randint(3 * 24 * 60, 12 * 24 * 60) if inpatient else rng.randint(20, 300))
     place = rng.choice(PLACES)
-    n_cards = rng.choice([1, 1, 1, 2, 3]) if standard == "130" else rng.choice([1, 1, 1, 2])
+    n_cards = rng.choice([1, 1, 1, 2, 3]) if standard != "4210" else rng.choice([1, 1, 1, 2])
     cards = []
     for i in range(n_cards):
         year = arrival.year - (n_cards - 1 - i)
@@ -201,6 +205,8 @@ def _episode_fields(c: _Ctx) -> dict[str, Callable[[], str]]:
         "DAU_HIEU_LS": lambda: signs,
         "MA_DOITUONG_KCB": lambda: rng.choice(["1.1", "1.2", "2", "3.1", "7", "1.12"]),  # up to 4 since 4750
         "MA_NOI_DI": lambda: c.facility, "MA_NOI_DEN": lambda: c.destination,
+        "MA_CSKCB_DI": lambda: ";".join(rng.sample(FACILITIES, rng.randint(1, 3))),  # 3176: every facility on the way
+        "MA_CSKCB_DEN": lambda: c.destination, "TINH_TRANG_CT": lambda: rng.choice(CONDITIONS),
         "MA_NOI_CHUYEN": lambda: rng.choice(FACILITIES),
         "MA_TAI_NAN": lambda: rng.choice(["0", "0", "0", "1", "2"]),
         "NGAY_VAO": lambda: _dt(c.arrival), "NGAY_RA": lambda: _dt(c.departure),
@@ -213,13 +219,14 @@ def _episode_fields(c: _Ctx) -> dict[str, Callable[[], str]]:
         "MA_LYDO_CT": lambda: rng.choice(["1", "1", "2"]),
         "MA_LYDO_VVIEN": lambda: rng.choice(["1", "2", "3"]),
         "NAM_QT": lambda: str(c.departure.year), "THANG_QT": lambda: str(c.departure.month),
-        "MA_LOAI_KCB": lambda: ("03" if c.standard == "130" else "3") if c.inpatient else rng.choice(
+        "MA_LOAI_KCB": lambda: ("3" if c.standard == "4210" else "03") if c.inpatient else rng.choice(
             LOAI_KCB[c.standard]),
         "MA_KHOA": lambda: c.department, "MA_KHOA_RV": lambda: c.department,
         "MA_CSKCB": lambda: c.facility, "MA_KHUVUC": lambda: rng.choice(["K1", "K2", "K3"]),
         "CAN_NANG": lambda: rng.choice([str(rng.randint(3, 95)), f"{rng.randint(3, 95)}.{rng.randint(1, 9)}"]),
         "MA_HSBA": lambda: f"HSBA{rng.randrange(10**6):06d}",
-        "MA_TTDV": lambda: str(rng.randint(1000, 9999)),
+        # 3176 allows 255: the head's practising-licence number, as hospitals write it
+        "MA_TTDV": lambda: c.doctor if c.standard == "3176" else str(rng.randint(1000, 9999)),
         "MA_BAC_SI": lambda: c.doctor, "MA_BS": lambda: c.doctor, "TEN_BS": lambda: c.doctor_name,
         "NGUOI_THUC_HIEN": lambda: c.doctor, "MA_BS_DOC_KQ": lambda: c.doctor,
         "NGAY_CT": lambda: _d8(c.departure),
@@ -476,22 +483,24 @@ def episode(rng: random.Random, index: int, standard: str, optional_tables: floa
         tables["XML4"] = results
     tables["XML5"] = _progress_rows(c, tabs["XML5"])
     tables = {"XML1": [_summary(c, tabs["XML1"])], **tables}
-    if standard == "130":
+    if standard != "4210":
         for t in OPTIONAL_130:
-            if t == "XML13":  # the transfer paper goes with a transfer
-                present = c.discharge == "2" or rng.random() < optional_tables / 3
+            if t == "XML13":  # the transfer paper goes with a transfer (and shows a 3176 episode's names)
+                present = c.discharge == "2" or standard == "3176" or rng.random() < optional_tables / 3
             else:
                 present = (t == "XML7" and c.inpatient and rng.random() < 0.5) or rng.random() < optional_tables
             if present:
                 lay = tabs[t]
                 tables[t] = [_single(c, lay)] if lay.single else _rows(c, lay)
+                if t == "XML13" and standard == "3176":
+                    tables[t][0]["MA_CSKCB_DI"] = c.shared["MA_CSKCB_DI"]()
     ordered = {t: tables[t] for t in tabs if t in tables}
     return Episode(ma_lk=c.ma_lk, standard=standard, tables=ordered)
 
 
 def episodes(seed: int, count: int, standard: str, optional_tables: float = 0.3) -> Iterator[Episode]:
     """``count`` valid episodes of one standard, the same for the same seed (generated lazily)."""
-    if standard not in ("130", "4210"):
+    if standard not in LOAI_KCB:
         raise ValueError(f"unknown standard {standard!r}")
     rng = random.Random(f"bhyt-{standard}-{seed}")
     for i in range(count):
@@ -504,13 +513,13 @@ def header(seed: int) -> Header:
 
 
 def write_examples(folder: str | Path) -> list[str]:
-    """The example envelopes of both standards (130 with most of XML6–XML15)."""
+    """The example envelopes of every standard (130 with most of XML0 and XML6–XML15; 3176 with its transfer paper)."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     names = []
-    for standard, count, optional in (("130", 4, 0.7), ("4210", 3, 0.0)):
+    for standard, count, optional in (("130", 4, 0.7), ("3176", 2, 0.5), ("4210", 3, 0.0)):
         name = f"giamdinhhs-{standard}.xml"
-        data = write_envelope(header(130 if standard == "130" else 4210),
+        data = write_envelope(header(int(standard)),
                               episodes(2025, count, standard, optional))
         (out / name).write_bytes(data)
         names.append(name)

@@ -1,4 +1,4 @@
-"""Layouts of the insurance (BHYT) XML tables, standards 130 and 4210.
+"""Layouts of the insurance (BHYT) XML tables, standards 130 (as amended by 4750), 3176 and 4210.
 
 The data lives in ``layouts.json`` beside this module (the source of truth).
 """
@@ -10,12 +10,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping
 
-STANDARDS = ("130", "4210")
+STANDARDS = ("130", "3176", "4210")
+#: which standard wins when the fields present fit several equally well (3176 differs from 130 only
+#: in XML13 names and limits: an episode that shows neither reads the same in both)
+_PREFERENCE = ("130", "3176", "4210")
 _PATH = Path(__file__).with_name("layouts.json")
 
 
 class UnknownStandard(ValueError):
-    """The fields present do not tell 130 from 4210."""
+    """The fields present do not tell the standards apart (e.g. 130 from 4210)."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,15 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Shape:
+    """The elements of one table document: fields directly under ``root`` (``list`` None), or
+    ``root/list/record/field``."""
+    root: str
+    list: str | None
+    record: str | None
+
+
+@dataclass(frozen=True)
 class TableLayout:
     standard: str
     table: str  # "XML1" …
@@ -34,6 +46,13 @@ class TableLayout:
     list: str | None
     record: str | None
     fields: tuple[Field, ...]
+    #: other element names producers use for this table (read, never written)
+    also_read: tuple[Shape, ...] = ()
+
+    @property
+    def shapes(self) -> tuple[Shape, ...]:
+        """The shape the writer uses first, then those the reader also accepts."""
+        return (Shape(self.root, self.list, self.record), *self.also_read)
 
     @property
     def single(self) -> bool:
@@ -60,6 +79,7 @@ def _load() -> dict[str, dict[str, TableLayout]]:
             t: TableLayout(
                 standard=std, table=t, root=v["root"], list=v["list"], record=v["record"],
                 fields=tuple(Field(n, k, m, p) for n, k, m, p in v["fields"]),
+                also_read=tuple(Shape(a["root"], a["list"], a["record"]) for a in v.get("also_read", ())),
             )
             for t, v in tables.items()
         }
@@ -94,48 +114,39 @@ def table_sort_key(table: str) -> tuple[int, str]:
     return (int(digits), table) if digits.isdigit() else (10**6, table)
 
 
-def _score(table: str, field_names: Iterable[str]) -> int:
-    """> 0 leans 130, < 0 leans 4210, 0 undecided."""
-    in130 = table_exists("130", table)
-    in4210 = table_exists("4210", table)
-    names = set(field_names)
-    if in130 and not in4210:
+def _misfits(standard: str, table: str, names: set[str]) -> int:
+    """How badly the fields present fit one standard: 1000 when it has no such table, else the
+    number of fields its layout of the table lacks."""
+    if not table_exists(standard, table):
         return 1_000
-    if in4210 and not in130:
-        return -1_000
-    if not (in130 or in4210):
-        return 0
-    f130 = set(layout("130", table).field_names)
-    f4210 = set(layout("4210", table).field_names)
-    return len(names & (f130 - f4210)) - len(names & (f4210 - f130))
+    return len(names - set(layout(standard, table).field_names))
+
+
+def _best(misfits: dict[str, int], where: str = "") -> str:
+    low = min(misfits.values())
+    best = [s for s in _PREFERENCE if misfits[s] == low]
+    if "130" in best and "4210" in best:
+        raise UnknownStandard(f"{where}the fields present do not tell 130 from 4210")
+    return best[0]
 
 
 def recognise(table_name: str, field_names: Iterable[str]) -> str:
-    """"130" or "4210" from the fields present in one table.
-
-    A table that exists in one standard only (XML6 … XML15) is 130.  Otherwise the fields that exist
-    in only one of the two layouts of the table vote (XML1: MA_THE_BHYT → 130, MA_THE → 4210).
-    Raises UnknownStandard when the vote is a tie (e.g. only shared fields such as MA_LK, STT).
+    """"130", "3176" or "4210" from the fields present in one table: the standard whose layout of
+    the table lacks the fewest of them (XML1: MA_THE_BHYT → 130, MA_THE → 4210; XML13:
+    MA_CSKCB_DI → 3176).  A table one standard lacks counts 1000 against it.  130 wins a tie with
+    3176; a tie of 130 with 4210 (only shared fields such as MA_LK, STT) raises UnknownStandard.
     """
-    s = _score(table_name, field_names)
-    if s > 0:
-        return "130"
-    if s < 0:
-        return "4210"
-    raise UnknownStandard(f"{table_name}: the fields present do not tell 130 from 4210")
+    names = set(field_names)
+    return _best({s: _misfits(s, table_name, names) for s in STANDARDS}, f"{table_name}: ")
 
 
 def recognise_episode(tables: Mapping[str, Iterable[Mapping[str, str]]]) -> str:
-    """Standard of a whole HOSO: the votes of all its tables and records added up."""
-    total = 0
+    """Standard of a whole HOSO: the misfits of all its tables added up (see :func:`recognise`)."""
+    total = dict.fromkeys(STANDARDS, 0)
     for t, records in tables.items():
         names: set[str] = set()
         for r in records:
             names.update(r)
-        if names or not (table_exists("130", t) and table_exists("4210", t)):
-            total += _score(t, names)
-    if total > 0:
-        return "130"
-    if total < 0:
-        return "4210"
-    raise UnknownStandard("the fields present do not tell 130 from 4210")
+        for s in STANDARDS:
+            total[s] += _misfits(s, t, names)
+    return _best(total)

@@ -6,6 +6,10 @@ values (the round trip trims them), empty values, numbers such as ``007``, ``12.
 year 0001 to 9999, birth dates with ``00`` parts, ``;`` lists, fields unknown to both standards, 0..n
 rows and any subset of the standard's tables.  Every episode reads back as its own standard.
 
+``episodes(standard, departures=True)`` also draws the departures real files carry that the import
+policy accepts with a warning (values.json ``accepted``): values over the published length, citizen
+ids of 9 or 10 digits or passport numbers, decimals written with a comma.
+
 ``broken_episodes(standard)`` draws ``Broken`` cases: a valid episode with exactly one value breaking
 one named rule, and where (table, record, field) so a test can check the reason names the field.
 """
@@ -29,6 +33,7 @@ XML_CHARS = st.characters(
 TRICKY = st.sampled_from(["&", "<", ">", "]]>", "<![CDATA[", "&amp;", "\"", "'", "\r\n", "\r", "\n", "\t", ";",
                           "Nguyễn Thị Ánh", "Đắk Lắk", "°C", "😷", "\u00a0", "\u3000"])
 BLANKS = st.sampled_from(["", "", " ", "  ", "\t", "\n", "\r\n ", " \u00a0"])
+_LONG_CHARS = "aăâbcdđeêghiklmnoôơpqrstuưvxyÁÀẢÃẠ0123456789"
 _FREE = 40  # cap for long text so runs stay fast; short limits are drawn up to their maximum
 _NAME = re.compile(r"[A-Z][A-Z0-9_]{0,14}")
 
@@ -95,9 +100,36 @@ def _joined(item: st.SearchStrategy[str], limit: int | None) -> st.SearchStrateg
     return st.lists(item, min_size=1, max_size=4).map(fit)
 
 
+#: other identity documents the 4750 notes allow in SO_CCCD, and the 10 digits real files carry
+OTHER_IDENTITY = st.one_of(_regex(r"[0-9]{9}"), _regex(r"[0-9]{10}"), _regex(r"[A-Z][0-9]{7}"))
+
+
+def _comma(number: str) -> str:
+    return number.replace(".", ",") if "." in number else number
+
+
 @lru_cache(maxsize=None)
-def value(standard: str, table: str, name: str) -> st.SearchStrategy[str]:
-    """Any value check_episode accepts for one field (before the blanks around it)."""
+def value(standard: str, table: str, name: str, departures: bool = False) -> st.SearchStrategy[str]:
+    """Any value check_episode accepts for one field (before the blanks around it); with
+    ``departures``, also the accepted departures (over-long, other identity forms, comma decimals)."""
+    strict = _strict_value(standard, table, name)
+    f = layout(standard, table).field(name)
+    if not departures or f is None:
+        return strict
+    extra: list[st.SearchStrategy[str]] = []
+    limit = max_length(standard, table, f)
+    rule = field_rule(standard, table, name)
+    if limit is not None and (rule is None or (rule.codes is None and rule.format is None)) and f.kind == "text":
+        extra.append(st.text(st.sampled_from(_LONG_CHARS + "/-."), min_size=limit + 1, max_size=limit + 20))
+    if rule is not None and rule.format is not None and rule.format.name == "citizen_id":
+        extra.append(OTHER_IDENTITY)
+    if f.kind == "decimal":
+        extra.append(_number(limit, True).filter(lambda v: "." in v).map(_comma))
+    return st.one_of(strict, *extra) if extra else strict
+
+
+@lru_cache(maxsize=None)
+def _strict_value(standard: str, table: str, name: str) -> st.SearchStrategy[str]:
     lay = layout(standard, table)
     f = lay.field(name)
     if f is None:  # a field neither standard knows: anything
@@ -132,57 +164,78 @@ def _unknown_names(standard: str, table: str) -> st.SearchStrategy[str]:
 @lru_cache(maxsize=None)
 def _split_fields(standard: str, table: str) -> tuple[tuple[Field, ...], tuple[Field, ...]]:
     """(fields with a rule in values.json, the other fields), MA_LK left out."""
-    fields = layout(standard, table).fields[1:]
+    fields = tuple(f for f in layout(standard, table).fields if f.name != "MA_LK")
     ruled = tuple(f for f in fields if field_rule(standard, table, f.name) is not None)
     return ruled, tuple(f for f in fields if f not in ruled)
 
 
+def _keyed(lay: TableLayout) -> bool:
+    return lay.field("MA_LK") is not None
+
+
 @st.composite
-def record(draw: Callable, lay: TableLayout, ma_lk: str) -> Record:
-    """One record: MA_LK (maybe padded), any subset of the layout's fields, sometimes unknown fields."""
-    out: Record = {"MA_LK": draw(st.tuples(BLANKS, st.just(ma_lk), BLANKS).map("".join))}
+def record(draw: Callable, lay: TableLayout, ma_lk: str, departures: bool = False) -> Record:
+    """One record: MA_LK (maybe padded; not in XML12, which has none), any subset of the layout's
+    fields, sometimes unknown fields."""
+    out: Record = {"MA_LK": draw(st.tuples(BLANKS, st.just(ma_lk), BLANKS).map("".join))} if _keyed(lay) else {}
     ruled, plain = _split_fields(lay.standard, lay.table)
     chosen = {f.name for f in ruled if draw(st.booleans())}  # fields with a rule: each one often
     if plain:
         chosen.update(f.name for f in draw(st.lists(st.sampled_from(plain), unique_by=lambda f: f.name,
                                                       max_size=min(10, len(plain)))))
     for f in (f for f in lay.fields if f.name in chosen):
-        out[f.name] = draw(_padded(value(lay.standard, lay.table, f.name)))
+        out[f.name] = draw(_padded(value(lay.standard, lay.table, f.name, departures)))
     for name in draw(st.lists(_unknown_names(lay.standard, lay.table), max_size=2, unique=True)):
         out[name] = draw(_padded(text(None)))
+    if not out:  # a record without MA_LK needs one field to exist at all (<ROOT/> is an empty table)
+        f = draw(st.sampled_from(lay.fields))
+        out[f.name] = draw(value(lay.standard, lay.table, f.name, departures))
     return out
 
 
-def _markers(standard: str, table: str) -> tuple[Field, ...]:
-    """Fields of ``table`` only this standard has (what tells the reader the standard)."""
-    other = [s for s in STANDARDS if s != standard][0]
-    if not table_exists(other, table):
-        return layout(standard, table).fields[1:]
-    theirs = set(layout(other, table).field_names)
-    return tuple(f for f in layout(standard, table).fields if f.name not in theirs)
+def _markers(standard: str, rival: str, table: str) -> tuple[Field, ...]:
+    """Fields of ``table`` in ``standard`` that ``rival`` lacks (what tells the reader the standard)."""
+    fields = tuple(f for f in layout(standard, table).fields if f.name != "MA_LK")
+    if not table_exists(rival, table):
+        return fields
+    theirs = set(layout(rival, table).field_names)
+    return tuple(f for f in fields if f.name not in theirs)
+
+
+def _recognised(tables: dict[str, list[Record]]) -> str | None:
+    try:
+        return recognise_episode(tables)
+    except ValueError:
+        return None
 
 
 @st.composite
-def episodes(draw: Callable, standard: str) -> Episode:
-    """A writable episode check_episode accepts, that reads back as ``standard``."""
+def episodes(draw: Callable, standard: str, departures: bool = False) -> Episode:
+    """A writable episode check_episode accepts (``departures``: review_episode accepts), that reads
+    back as ``standard``."""
     tabs = layouts(standard)
     ma_lk = draw(st.text(XML_CHARS, min_size=1, max_size=20).map(str.strip).filter(bool))
-    names = draw(st.lists(st.sampled_from(list(tabs)[1:]), max_size=5, unique=True))
+    names = draw(st.lists(st.sampled_from([t for t in tabs if t != "XML1"]), max_size=5, unique=True))
     tables: dict[str, list[Record]] = {}
-    tables["XML1"] = [draw(record(tabs["XML1"], ma_lk))]  # every episode has its summary, with MA_LK
+    tables["XML1"] = [draw(record(tabs["XML1"], ma_lk, departures))]  # every episode has its summary, with MA_LK
     for t in sorted(names, key=list(tabs).index):
         lay = tabs[t]
         n = draw(st.integers(0, 1 if lay.single else 3))
-        tables[t] = [draw(record(lay, ma_lk)) for _ in range(n)]
-    try:
-        known = recognise_episode(tables)
-    except ValueError:
-        known = None
-    if known != standard:  # add one field only this standard has, to a record
-        t = next(t for t, rs in tables.items() if rs)
-        f = draw(st.sampled_from(_markers(standard, t)))
+        tables[t] = [draw(record(lay, ma_lk, departures)) for _ in range(n)]
+    for _ in range(len(STANDARDS)):  # add fields only this standard has until it reads back as itself
+        known = _recognised(tables)
+        if known == standard:
+            break
+        rival = known or ("4210" if standard != "4210" else "130")
+        options = [t for t in tabs if _markers(standard, rival, t)]
+        present = [t for t in options if tables.get(t)]
+        t = draw(st.sampled_from(present or options))
+        if not tables.get(t):
+            tables[t] = [{"MA_LK": ma_lk} if _keyed(tabs[t]) else {}]
+        f = draw(st.sampled_from(_markers(standard, rival, t)))
         tables[t][0][f.name] = draw(value(standard, t, f.name))
-    return Episode(ma_lk=ma_lk, standard=standard, tables=tables)
+    ordered = {t: tables[t] for t in tabs if t in tables}
+    return Episode(ma_lk=ma_lk, standard=standard, tables=ordered)
 
 
 # --------------------------------------------------------------------------- broken
@@ -202,7 +255,6 @@ BAD_FORMAT = {  # per format of values.json: values no item of it can be
     "card": ["DN47912345678", "DN479123456789012", "1N4791234567890", "DN4791234567X90", "Đ N479123456789"],
 }
 NOT_A_CODE = ["0", "4", "5", "8", "9", "01", "1.0", "x", "-1", "10"]
-_LONG_CHARS = "aăâbcdđeêghiklmnoôơpqrstuưvxyÁÀẢÃẠ0123456789"
 
 
 @dataclass(frozen=True)
@@ -224,8 +276,9 @@ def candidates(standard: str) -> dict[str, tuple[tuple[str, str], ...]]:
     """Rule name → every (table, field) of this standard whose value can break it."""
     out: dict[str, list[tuple[str, str]]] = {"ma_lk_missing": [("XML1", "MA_LK")], "ma_lk_differs": []}
     for t, lay in layouts(standard).items():
-        out["ma_lk_differs"].append((t, "MA_LK"))
-        for f in lay.fields[1:]:
+        if _keyed(lay):
+            out["ma_lk_differs"].append((t, "MA_LK"))
+        for f in (f for f in lay.fields if f.name != "MA_LK"):
             found = []
             if f.kind in ("integer", "decimal"):
                 found.append(f.kind)
@@ -280,7 +333,7 @@ def broken_episodes(draw: Callable, standard: str) -> Broken:
     tables = {t: [dict(r) for r in rs] for t, rs in ep.tables.items()}
     rows = tables.setdefault(table, [])
     if not rows:
-        rows.append({"MA_LK": ep.ma_lk})
+        rows.append({"MA_LK": ep.ma_lk} if _keyed(layout(standard, table)) else {})
     lay = layout(standard, table)
     n = 1 if lay.single or rule == "ma_lk_missing" else draw(st.integers(1, len(rows)))
     bad = draw(_bad_value(rule, standard, table, name, ep.ma_lk))

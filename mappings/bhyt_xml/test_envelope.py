@@ -194,3 +194,40 @@ def test_memory_stays_bounded_on_a_large_envelope():
             tracemalloc.stop()
     assert count == n and size > 28 * 1024 * 1024
     assert peak < size * 0.25, (peak, size)
+
+
+def test_check_in_and_assessment_tables_are_read():
+    """XML0 (check-in: many rows, each with MA_LK) and XML12 (medical assessment: no MA_LK) in a
+    HOSO; XML12 in either shape producers write (flat, or a list of GIAM_DINH_Y_KHOA)."""
+    xml0 = (f"<CHI_TIEU_TRANG_THAI_KCB><DSACH_TRANG_THAI_KCB><TRANG_THAI_KCB><MA_LK>{LK}</MA_LK><STT>1</STT>"
+            "<MA_DOITUONG_KCB>1.12</MA_DOITUONG_KCB></TRANG_THAI_KCB></DSACH_TRANG_THAI_KCB>"
+            "</CHI_TIEU_TRANG_THAI_KCB>").encode()
+    flat = "<CHI_TIEU_DU_LIEU_GIAM_DINH_YKHOA><NGUOI_CHU_TRI>Lê C</NGUOI_CHU_TRI><CHUC_VU>1</CHUC_VU></CHI_TIEU_DU_LIEU_GIAM_DINH_YKHOA>"
+    listed = ("<CHI_TIEU_DU_LIEU_GIAM_DINH_Y_KHOA><DSACH_GIAM_DINH_Y_KHOA><GIAM_DINH_Y_KHOA><NGUOI_CHU_TRI>Lê C</NGUOI_CHU_TRI>"
+              "<CHUC_VU>1</CHUC_VU></GIAM_DINH_Y_KHOA></DSACH_GIAM_DINH_Y_KHOA></CHI_TIEU_DU_LIEU_GIAM_DINH_Y_KHOA>")
+    for xml12 in (flat, listed):
+        _, (ep,) = read(envelope(good_hoso() + [("XML0", b64(xml0)), ("XML12", b64(xml12.encode()))]))
+        assert isinstance(ep, Episode), ep
+        assert ep.tables["XML0"] == [{"MA_LK": LK, "STT": "1", "MA_DOITUONG_KCB": "1.12"}]
+        assert ep.tables["XML12"] == [{"NGUOI_CHU_TRI": "Lê C", "CHUC_VU": "1"}]
+        assert list(ep.tables) == ["XML0", "XML1", "XML12"]
+
+
+def test_a_3176_hoso_is_recognised_by_its_transfer_paper():
+    xml13 = (f"<CHI_TIEU_GIAYCHUYENTUYEN><MA_LK>{LK}</MA_LK><MA_CSKCB_DI>46001;79001</MA_CSKCB_DI>"
+             "<TINH_TRANG_CT>Tỉnh</TINH_TRANG_CT></CHI_TIEU_GIAYCHUYENTUYEN>").encode()
+    _, (ep,) = read(envelope(good_hoso() + [("XML13", b64(xml13))]))
+    assert isinstance(ep, Episode) and ep.standard == "3176"
+    _, (plain,) = read(envelope(good_hoso()))
+    assert plain.standard == "130"
+
+
+def test_a_check_in_documents_own_signature_is_noted_not_kept():
+    from .values import review_episode
+
+    xml0 = (f"<CHI_TIEU_TRANG_THAI_KCB><DSACH_TRANG_THAI_KCB><TRANG_THAI_KCB><MA_LK>{LK}</MA_LK></TRANG_THAI_KCB>"
+            "</DSACH_TRANG_THAI_KCB><CHUKYDONVI><Signature><SignatureValue>abc=</SignatureValue></Signature>"
+            "</CHUKYDONVI></CHI_TIEU_TRANG_THAI_KCB>").encode()
+    _, (ep,) = read(envelope(good_hoso() + [("XML0", b64(xml0))]))
+    assert isinstance(ep, Episode) and ep.tables["XML0"] == [{"MA_LK": LK}]
+    assert review_episode(ep, strict=True).warnings == ["XML0: its own <CHUKYDONVI> signature was not kept (it cannot stay valid once mapped)"]

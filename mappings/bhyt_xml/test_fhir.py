@@ -209,10 +209,11 @@ def _expected(ep: Episode) -> dict:
     return {t: recs for t, recs in trimmed(ep).tables.items() if recs}
 
 
-@pytest.mark.parametrize("standard", ["130", "4210"])
+@pytest.mark.parametrize("standard", ["130", "3176", "4210"])
 def test_round_trip_is_lossless_for_any_episode(standard: str) -> None:
+    """Any episode the import accepts (the departures real files carry included) comes back exactly."""
     @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    @given(any_episodes(standard))
+    @given(any_episodes(standard, departures=True))
     def check(ep: Episode) -> None:
         back = from_fhir(_through_json(to_fhir(ep)))
         assert back.standard == standard
@@ -246,3 +247,36 @@ def test_comma_decimals_become_fhir_decimals_and_are_written_back_as_read() -> N
         errors = [i.diagnostics for i in validate(entry["resource"]) if i.severity in ("error", "fatal")]
         assert errors == [], (entry["resource"]["resourceType"], errors)
     assert from_fhir(bundle).tables == ep.tables  # nothing changed: the comma comes back
+
+
+def test_3176_converts_to_and_from_130() -> None:
+    """3176's XML13 names are 130's under new names: the transfer paper moves between the standards
+    with every value, and TINH_TRANG_CT (4750's second PP_DIEU_TRI) is the transfer condition."""
+    ep = _minimal("3176", MA_TTDV="004078/CT-CCHN")
+    xml13 = {"MA_LK": "LK1", "MA_CSKCB": "46001", "MA_CSKCB_DI": "46001;79001", "MA_CSKCB_DEN": "01001",
+             "TINH_TRANG_CT": "Tỉnh, mạch 96 l/ph", "MA_LYDO_CT": "1"}
+    ep.tables["XML13"] = [xml13]
+    bundle = _through_json(to_fhir(ep))
+    paper = next(d for d in _resources(bundle, "DocumentReference") if b"XML13" in jsonio.dumps(d))
+    assert {"url": EXT["t54-transfer-condition"], "valueString": "Tỉnh, mạch 96 l/ph"} in paper["extension"]
+    assert from_fhir(bundle).tables == ep.tables
+    as130 = from_fhir(bundle, "130")
+    assert as130.standard == "130"
+    assert as130.tables["XML13"] == [{"MA_LK": "LK1", "MA_CSKCB": "46001", "MA_NOI_DI": "46001;79001", "MA_NOI_DEN": "01001",
+                                      "PP_DIEU_TRI": "Tỉnh, mạch 96 l/ph", "MA_LYDO_CT": "1"}]
+    back = from_fhir(_through_json(to_fhir(as130)), "3176")
+    assert back.tables == ep.tables
+
+
+def test_check_in_and_assessment_tables_are_kept_whole() -> None:
+    """XML0 (check-in) and XML12 (medical assessment, which has no MA_LK) have no clinical home:
+    each is kept as its XML document and comes back as read."""
+    ep = _minimal()
+    ep.tables["XML0"] = [{"MA_LK": "LK1", "STT": "1", "MA_BN": "BN1", "NGAY_VAO": "202501021230"},
+                         {"MA_LK": "LK1", "STT": "2", "MA_DICH_VU": "02.1896"}]
+    ep.tables["XML12"] = [{"NGUOI_CHU_TRI": "Trần Văn B", "CHUC_VU": "1", "NGAY_HOP": "20250103", "TYLE_TTCT_MOI": "31"}]
+    bundle = _through_json(to_fhir(ep))
+    kept = [d for d in _resources(bundle, "DocumentReference") if any(c.get("code") in ("XML0", "XML12")
+            for c in d.get("type", {}).get("coding", []))]
+    assert len(kept) == 2
+    assert from_fhir(bundle).tables == ep.tables

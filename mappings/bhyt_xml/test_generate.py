@@ -14,20 +14,20 @@ from .writer import EnvelopeWriter, write_envelope, write_envelope_to
 EXAMPLES = Path(__file__).parents[2] / "examples" / "bhyt"
 
 
-@pytest.mark.parametrize("std", ["130", "4210"])
+@pytest.mark.parametrize("std", ["130", "3176", "4210"])
 def test_generated_episodes_are_valid(std):
     eps = list(episodes(11, 60, std))
     assert len(eps) == 60 and all(e.standard == std for e in eps)
     assert [p for e in eps for p in check_episode(e)] == []
 
 
-@pytest.mark.parametrize("std", ["130", "4210"])
+@pytest.mark.parametrize("std", ["130", "3176", "4210"])
 def test_deterministic_per_seed(std):
     assert list(episodes(5, 8, std)) == list(episodes(5, 8, std))
     assert list(episodes(5, 8, std)) != list(episodes(6, 8, std))
 
 
-@pytest.mark.parametrize("std", ["130", "4210"])
+@pytest.mark.parametrize("std", ["130", "3176", "4210"])
 def test_round_trip_through_the_envelope(std):
     eps = list(episodes(3, 20, std))
     back = list(read_envelope(io.BytesIO(write_envelope(Header(macskcb="79001"), eps))))
@@ -35,7 +35,7 @@ def test_round_trip_through_the_envelope(std):
     assert [b.position for b in back] == list(range(1, 21))
 
 
-@pytest.mark.parametrize("std", ["130", "4210"])
+@pytest.mark.parametrize("std", ["130", "3176", "4210"])
 def test_every_field_of_the_layout_turns_up(std):
     seen = {(t, name) for e in episodes(1, 120, std) for t, rs in e.tables.items() for r in rs for name in r}
     missing = [(t, f.name) for t, lay in layouts(std).items() for f in lay.fields if (t, f.name) not in seen]
@@ -57,7 +57,7 @@ def test_realistic_content():
     rows = {t: max(len(e.tables.get(t, [])) for e in eps) for t in ("XML2", "XML3", "XML4", "XML5")}
     assert all(n >= 3 for n in rows.values()), rows
     optional = {t for e in eps for t in e.tables} - {"XML1", "XML2", "XML3", "XML4", "XML5"}
-    assert optional == {"XML6", "XML7", "XML8", "XML9", "XML10", "XML11", "XML13", "XML14", "XML15"}
+    assert optional == {"XML0", "XML6", "XML7", "XML8", "XML9", "XML10", "XML11", "XML12", "XML13", "XML14", "XML15"}
     assert any(len(e.tables) <= 5 for e in eps)  # the optional tables are only sometimes there
     assert any(r["NGAY_SINH"].endswith("00000000") or r["NGAY_SINH"].endswith("0000") for r in xml1
                if "NGAY_SINH" in r)
@@ -65,7 +65,7 @@ def test_realistic_content():
 
 def test_examples_are_the_generators_output(tmp_path):
     names = write_examples(tmp_path)
-    assert names == ["giamdinhhs-130.xml", "giamdinhhs-4210.xml"]
+    assert names == ["giamdinhhs-130.xml", "giamdinhhs-3176.xml", "giamdinhhs-4210.xml"]
     for name in names:
         assert (tmp_path / name).read_bytes() == (EXAMPLES / name).read_bytes(), \
             f"examples/bhyt/{name} is stale: run python -m mappings.bhyt_xml.generate examples/bhyt"
@@ -75,6 +75,9 @@ def test_examples_are_the_generators_output(tmp_path):
     assert all(isinstance(e, Episode) and not check_episode(e) for e in eps130 + eps4210)
     assert {e.standard for e in eps130} == {"130"} and {e.standard for e in eps4210} == {"4210"}
     assert len({t for e in eps130 for t in e.tables}) >= 12
+    eps3176 = list(read_envelope(tmp_path / "giamdinhhs-3176.xml"))
+    assert len(eps3176) == 2 and {e.standard for e in eps3176} == {"3176"}
+    assert all(not check_episode(e) and "MA_CSKCB_DI" in e.tables["XML13"][0] for e in eps3176)
 
 
 def test_streaming_writer_matches_write_envelope():

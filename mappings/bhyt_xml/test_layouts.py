@@ -9,7 +9,11 @@ def test_known_facts():
     assert "MA_THE_BHYT" in x1.field_names and x1.field_names[0] == "MA_LK"
     assert "MA_THE" in layout("4210", "XML1").field_names
     assert list(layouts("4210")) == ["XML1", "XML2", "XML3", "XML4", "XML5"]
-    assert "XML12" not in layouts("130") and len(layouts("130")) == 14
+    assert list(layouts("130")) == [f"XML{i}" for i in range(16)]  # XML0 (check-in) … XML15
+    x0, x12 = layout("130", "XML0"), layout("130", "XML12")
+    assert (x0.root, x0.list, x0.record) == ("CHI_TIEU_TRANG_THAI_KCB", "DSACH_TRANG_THAI_KCB", "TRANG_THAI_KCB")
+    assert len(x0.fields) == 26 and len(x12.fields) == 35 and x12.field("MA_LK") is None
+    assert x12.single and [s.record for s in x12.also_read] == ["GIAM_DINH_Y_KHOA"]
     x2 = layout("130", "XML2")
     assert (x2.list, x2.record) == ("DSACH_CHI_TIET_THUOC", "CHI_TIET_THUOC")
     assert x2.field("MA_LK").max_length == 100
@@ -19,8 +23,27 @@ def test_recognise():
     assert recognise("XML1", ["MA_LK", "MA_THE_BHYT"]) == "130"
     assert recognise("XML1", ["MA_LK", "MA_THE"]) == "4210"
     assert recognise("XML7", ["MA_LK"]) == "130"
+    assert recognise("XML13", ["MA_LK", "MA_CSKCB_DI", "TINH_TRANG_CT"]) == "3176"
+    assert recognise("XML13", ["MA_LK", "MA_NOI_DI", "PP_DIEU_TRI"]) == "130"
+    assert recognise("XML13", ["MA_LK", "HO_TEN"]) == "130"  # 130 and 3176 read the same: 130
     with pytest.raises(UnknownStandard):
         recognise("XML1", ["MA_LK", "STT"])
+
+
+def test_3176_is_130_with_its_published_changes():
+    """3176 differs from 130 only where its implementations show it (layouts.json _about): the
+    XML13 names and MA_TTDV's length."""
+    renamed = {"MA_NOI_DI": "MA_CSKCB_DI", "MA_NOI_DEN": "MA_CSKCB_DEN", "PP_DIEU_TRI": "TINH_TRANG_CT"}
+    assert list(layouts("3176")) == list(layouts("130"))
+    for table, lay in layouts("130").items():
+        other = layout("3176", table)
+        assert (other.root, other.list, other.record) == (lay.root, lay.list, lay.record)
+        names = [renamed.get(n, n) if table == "XML13" else n for n in lay.field_names]
+        assert list(other.field_names) == names, table
+        for a, b in zip(lay.fields, other.fields):
+            assert a.kind == b.kind and (a.max_length == b.max_length or a.name == "MA_TTDV" and b.max_length == 255 or
+                                         a.name in renamed), (table, a, b)
+    assert layout("3176", "XML13").field("MA_CSKCB_DI").max_length == 100
 
 
 def test_field_order_is_the_published_order():
@@ -35,8 +58,9 @@ def test_field_order_is_the_published_order():
         ranks = {f["name"]: f["order"]["portal_validation_4750"] for f in fields if f.get("order", {}).get("portal_validation_4750")}
         ours = [name for name in layout("130", table).field_names if name in ranks] if table in layouts("130") else []
         assert ours == sorted(ours, key=ranks.__getitem__), table
+        assert set(ours) == set(ranks), table  # every published field, no other
         checked += len(ours)
-    assert checked > 400
+    assert checked > 460
     x2, x3 = layout("130", "XML2").field_names, layout("130", "XML3").field_names
     for names in (x2, x3):
         assert names.index("T_BNTT") < names.index("T_BNCCT") < names.index("T_BHTT")

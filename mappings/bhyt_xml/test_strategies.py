@@ -42,7 +42,7 @@ def test_broken_episodes_fail_naming_the_field(std):
 @pytest.mark.parametrize("std", STANDARDS)
 def test_every_rule_gets_broken(std):
     expected = {"ma_lk_missing", "ma_lk_differs", "integer", "decimal", "format", "closed_code"}
-    if std == "130":
+    if std != "4210":
         expected.add("too_long")  # 4210 publishes no limits
     assert set(candidates(std)) == expected
     seen = set()

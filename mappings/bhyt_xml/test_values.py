@@ -176,8 +176,13 @@ def test_rules_are_data_that_fits_the_layouts():
                     assert spec["codes"] in r.code_lists
                 else:
                     assert spec["format"] in r.formats
-    # every table of both standards has an entry, and the spec's closed lists are all there
-    assert {s: set(t) for s, t in raw["fields"].items()} == {s: set(layouts(s)) for s in ("130", "4210")}
+    # every table of every standard has rules (3176 inherits 130's: only its own are written), and
+    # the spec's closed lists are all there
+    assert {s: set(t) for s, t in raw["fields"].items() if s != "3176"} == {s: set(layouts(s)) for s in ("130", "4210")}
+    assert raw["inherits"]["3176"] == "130" and set(raw["fields"]["3176"]) == {"XML13"}
+    assert {t for (s, t) in r.fields if s == "3176"} == set(layouts("3176"))
+    assert "MA_NOI_DI" not in r.fields[("3176", "XML13")]  # 3176 names it MA_CSKCB_DI: a list of facilities
+    assert r.fields[("3176", "XML13")]["MA_CSKCB_DI"].list and r.fields[("3176", "XML1")] == r.fields[("130", "XML1")]
     assert list(r.code_lists["sex"]) == ["1", "2", "3"]
     assert list(r.code_lists["treatment_result"]) == [str(i) for i in range(1, 8)]
     assert list(r.code_lists["discharge_type"]) == ["1", "2", "3", "4"]
@@ -209,3 +214,25 @@ def test_the_import_policy_accepts_what_real_files_carry_unless_strict():
     assert strict.warnings == [] and strict.errors == check_episode(ep) and len(strict.errors) == 3
     broken = with_value("130", "XML1", "T_TONGCHI_BV", "1.500,50")  # thousands separators: not a number, refused
     assert review_episode(broken).errors and not review_episode(broken).warnings
+
+
+def test_unknown_fields_are_warned_in_every_mode():
+    """Elements no layout has (hospital software adds them) are kept and written back: a warning
+    naming them, with or without --strict, and no error."""
+    from .values import review_episode
+
+    ep = with_value("130", "XML1", "MA_KV", "K2")
+    ep.tables["XML2"] = [{"MA_LK": ep.ma_lk, "STT": "1", "MA_THE": "x"}]  # a 4210 field in a 130 table
+    for strict in (False, True):
+        review = review_episode(ep, strict=strict)
+        assert review.errors == []
+        assert [w.split(":")[0] + ":" + w.split(":")[1] for w in review.warnings] == [
+            "XML1 record 1: MA_KV", "XML2 record 1: MA_THE"]
+    assert check_episode(ep) == []
+
+
+def test_the_assessment_table_has_no_episode_key():
+    """XML12 (medical assessment) has no MA_LK: its records are not asked for one."""
+    ep = with_value("130", "XML1", "HO_TEN", "A")
+    ep.tables["XML12"] = [{"NGUOI_CHU_TRI": "B", "NGAY_HOP": "20250230"}]
+    assert check_episode(ep) == ["XML12 record 1 NGAY_HOP: 20250230 is not a valid date (yyyyMMdd)"]

@@ -54,6 +54,8 @@ class Rules:
     formats: Mapping[str, Format]
     #: rule name → why a departure from it is imported with a warning (``--strict`` refuses it)
     accepted: Mapping[str, str]
+    #: rule name → why a departure from it is a warning in every mode (``unknown-field``)
+    reported: Mapping[str, str]
     code_lists: Mapping[str, Mapping[str, str]]
     max_length: Mapping[tuple[str, str, str], int]  # corrections of published limits
     fields: Mapping[tuple[str, str], Mapping[str, Rule]]
@@ -69,10 +71,11 @@ def rules() -> Rules:
         for n, v in raw["formats"].items()
     }
     code_lists = raw["code_lists"]
-    corrections = {(s, t, f): n for s, tables in raw["max_length_corrections"].items() if not s.startswith("_")
+    inherits = _data(raw.get("inherits", {}))
+    corrections = {(s, t, f): n for s, tables in _inherited(_data(raw["max_length_corrections"]), inherits).items()
                    for t, fields in tables.items() for f, n in fields.items()}
     fields: dict[tuple[str, str], dict[str, Rule]] = {}
-    for std, tables in raw["fields"].items():
+    for std, tables in _inherited(raw["fields"], inherits).items():
         for table, spec in tables.items():
             per: dict[str, Rule] = {}
             for name, r in spec.items():
@@ -82,8 +85,28 @@ def rules() -> Rules:
                     codes = (r["codes"], ", ".join(f"{c} {m}" for c, m in table_codes.items()), table_codes)
                 per[name] = Rule(name, formats[r["format"]] if "format" in r else None, bool(r.get("list")), codes)
             fields[(std, table)] = per
-    accepted = {k: v for k, v in raw.get("accepted", {}).items() if not k.startswith("_")}
-    return Rules(formats, accepted, code_lists, corrections, fields)
+    return Rules(formats, _data(raw.get("accepted", {})), _data(raw.get("reported", {})), code_lists, corrections, fields)
+
+
+def _data(section: Mapping[str, object]) -> dict:
+    """A values.json section without its ``_why``/``_about`` notes."""
+    return {k: v for k, v in section.items() if not k.startswith("_")}
+
+
+def _inherited(per_standard: Mapping[str, Mapping[str, Mapping]], inherits: Mapping[str, str]) -> dict[str, dict[str, dict]]:
+    """Per standard → table → field entries, a standard that inherits (3176 ← 130) getting its
+    parent's entries under its own, without the fields its layout lacks."""
+    out = {std: {t: dict(f) for t, f in tables.items()} for std, tables in per_standard.items()}
+    for child, parent in inherits.items():
+        tables = layouts(child)
+        merged: dict[str, dict] = {}
+        for t, entries in per_standard.get(parent, {}).items():
+            if t in tables:
+                merged[t] = {f: v for f, v in entries.items() if tables[t].field(f) is not None}
+        for t, entries in per_standard.get(child, {}).items():
+            merged.setdefault(t, {}).update(entries)
+        out[child] = merged
+    return out
 
 
 def field_rule(standard: str, table: str, name: str) -> Rule | None:
@@ -172,7 +195,9 @@ def _check_record(std: str, lay: TableLayout, n: int, record: Mapping[str, str],
     where = f"{lay.table} record {n}"
     out: list[tuple[str, str]] = []
     own = record.get("MA_LK")
-    if own is None:
+    if lay.field("MA_LK") is None:
+        pass  # XML12 (the medical assessment) belongs to no episode key
+    elif own is None:
         out.append(("structure", f"{where} MA_LK: missing"))
     elif not own.strip():
         out.append(("structure", f"{where} MA_LK: empty"))
@@ -220,14 +245,34 @@ class Review:
     warnings: list[str]
 
 
+def unknown_fields(ep: Episode) -> list[str]:
+    """A warning per field the episode's standard does not have in that table (kept, written back)."""
+    out: list[str] = []
+    tables = layouts(ep.standard)
+    for table, records in ep.tables.items():
+        lay = tables.get(table)
+        if lay is None:
+            continue
+        known = set(lay.field_names)
+        for n, record in enumerate(records, 1):
+            extra = [name for name in record if name not in known]
+            if extra:
+                out.append(f"{table} record {n}: {', '.join(extra)}: not in the {ep.standard} layout of {table} "
+                           "(kept as text and written back)")
+    return out
+
+
 def review_episode(ep: Episode, *, strict: bool = False) -> Review:
     """The problems of ``check_episode`` split by the policy in values.json (``accepted``): departures
-    real files carry are warnings unless ``strict``; everything else is an error."""
+    real files carry are warnings unless ``strict``; everything else is an error.  Fields the layout
+    lacks (``reported``) and what the reader passed over (``ep.notes``) are warnings in every mode."""
     accepted = rules().accepted
     errors: list[str] = []
     warnings: list[str] = []
     for rule, message in _problems(ep):
         (warnings if not strict and rule in accepted else errors).append(message)
+    warnings.extend(unknown_fields(ep))
+    warnings.extend(ep.notes)
     return Review(errors, warnings)
 
 

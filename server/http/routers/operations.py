@@ -81,7 +81,7 @@ async def import_bhyt_op(request: Request) -> Response:
 
 @router.get("/Encounter/{id_}/$bhyt-xml")
 async def bhyt_xml_op(request: Request, id_: str) -> Response:
-    """The insurance envelope of a stored episode; ``standard=130|4210`` (default: the one it came in)."""
+    """The insurance envelope of a stored episode; ``standard=130|3176|4210`` (default: the one it came in)."""
     standard = request.query_params.get("standard")
     data = await export_bhyt(repo_of(request), id_, standard)
     return Response(content=data, media_type="application/xml; charset=utf-8")
