@@ -89,3 +89,16 @@ def test_published_limits_are_those_every_4750_source_agrees_on():
             assert max_length("130", table, f) == (None if size == "n" else int(size)), (table, f.name)
             agreed += 1
     assert agreed > 300
+
+
+def test_3176_order_is_its_implementations_order():
+    """The 3176 layout lists every field of the 3176 implementation's tables, in its order
+    (published.json qhis_qd3176_entities; it has no XML0)."""
+    import json
+    from pathlib import Path
+
+    published = json.loads(Path(__file__).with_name("published.json").read_text(encoding="utf-8"))["tables"]["3176"]
+    for table, fields in published.items():
+        order = [f["name"] for f in sorted(fields, key=lambda f: f["order"]["qhis_qd3176_entities"])]
+        assert list(layout("3176", table).field_names) == order, table
+    assert set(layouts("3176")) - set(published) == {"XML0"}
