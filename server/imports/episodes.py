@@ -22,6 +22,10 @@ class EpisodeFailed(Exception):
         self.reasons = reasons
         self.status = status
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Rebuilt from its own fields (it travels back from the worker processes)."""
+        return (EpisodeFailed, (self.stage, self.reasons, self.status))
+
 
 def insurance_bundle(result: Episode | BrokenEpisode, *, strict: bool = False, warnings: list[str] | None = None) -> dict[str, Any]:
     """The transaction Bundle of a readable, acceptable episode; raises EpisodeFailed otherwise.

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,9 +18,9 @@ from typing import Any, Callable
 from mappings.bhyt_xml.envelope import EnvelopeError, read_envelope
 
 from .. import jsonio
-from ..fhir.bundles import check_entries
 from .discovery import Found
-from .episodes import EpisodeFailed, insurance_bundle, store_bundle, transfer_bundle
+from .pipeline import Outcome, StoreInOrder
+from .episodes import EpisodeFailed, store_bundle, transfer_bundle
 from .quarantine import Held, Quarantine
 from .recognition import Kind, recognise
 from .report import Accepted, FileProblem, Failure, Report
@@ -42,7 +41,8 @@ class Progress:
     def stop(self) -> None: ...
 
 
-#: episodes validated ahead of the one being stored, per worker
+#: episodes in flight (prepared ahead in the workers, or queued in the store to share a commit),
+#: per worker (at least one worker's worth without worker processes)
 _AHEAD_PER_WORKER = 4
 
 
@@ -52,17 +52,19 @@ class ImportRun:
     quarantine: Quarantine
     progress: Progress
     clock: Callable[[], datetime] = lambda: datetime.now().astimezone()
-    #: worker processes that validate the next episodes' resources while one is stored (0: none)
+    #: worker processes that review, map and validate the next episodes while earlier ones are stored (0: none)
     workers: int = 0
     #: refuse the departures the import policy otherwise accepts with a warning
     strict: bool = False
+    #: episodes in flight at once (None: ``_AHEAD_PER_WORKER`` per worker; 1: one at a time)
+    window: int | None = None
     _pool: ProcessPoolExecutor | None = field(default=None, init=False, repr=False)
 
     async def run(self, files: list[Found]) -> Report:
         report = Report(self.target.description, self.clock())
         self.progress.start(len(files))
         pool = None
-        if self.workers > 0 and self.target.check_depth is not None:
+        if self.workers > 0:
             # spawn, not fork: the parent holds an event loop and open database connections
             pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
         self._pool = pool
@@ -101,23 +103,21 @@ class ImportRun:
     async def _envelope(self, found: Found, kind: Kind, report: Report) -> None:
         held: list[Held] = []
         failures: list[Failure] = []
-        # (result, bundle or EpisodeFailed, future of its check, the policy's warnings)
-        pending: deque[tuple[Any, Any, Any, list[str]]] = deque()
+        window = self.window or max(1, self.workers) * _AHEAD_PER_WORKER
+        pipe: StoreInOrder[Any] = StoreInOrder(self.target, window=window, pool=self._pool, strict=self.strict)
 
-        async def settle(result: Any, bundle: Any, checking: Any, warnings: list[str]) -> None:
-            """Store one episode (in envelope order) and account for it."""
-            try:
-                if isinstance(bundle, EpisodeFailed):
-                    raise bundle
-                checked = await asyncio.wrap_future(checking) if checking is not None else None
-                stored = await store_bundle(self.target, bundle, checked)
-            except EpisodeFailed as exc:
+        def settle(outcome: Outcome[Any]) -> None:
+            """Account for one episode (outcomes come in envelope order)."""
+            result = outcome.key
+            if outcome.failure is not None:
+                exc = outcome.failure
                 failures.append(Failure(str(found.path), kind.name, result.position, result.ma_lk, exc.stage, exc.reasons, exc.status))
                 held.append(Held(result.position, result.ma_lk, exc.reasons, result.span))
             else:
-                report.count(stored.change)
-                if warnings:
-                    report.accepted.append(Accepted(str(found.path), result.position, result.ma_lk, warnings))
+                assert outcome.stored is not None
+                report.count(outcome.stored.change)
+                if outcome.prepared.warnings:
+                    report.accepted.append(Accepted(str(found.path), result.position, result.ma_lk, outcome.prepared.warnings))
             self.progress.advance(f.tell(), report.read, len(report.failures) + len(failures))
 
         with found.path.open("rb") as f:
@@ -125,22 +125,13 @@ class ImportRun:
             try:
                 for result in reader:
                     report.read += 1
-                    warnings: list[str] = []
-                    try:
-                        bundle: Any = insurance_bundle(result, strict=self.strict, warnings=warnings)
-                    except EpisodeFailed as exc:
-                        bundle = exc
-                    checking = None
-                    if self._pool is not None and not isinstance(bundle, EpisodeFailed):
-                        checking = self._pool.submit(check_entries, bundle, self.target.check_depth)
-                    pending.append((result, bundle, checking, warnings))
-                    while len(pending) > self.workers * _AHEAD_PER_WORKER:
-                        await settle(*pending.popleft())
-                while pending:
-                    await settle(*pending.popleft())
+                    for outcome in await pipe.add(result, result):
+                        settle(outcome)
+                for outcome in await pipe.drain():
+                    settle(outcome)
             except EnvelopeError as exc:
-                while pending:  # the episodes read before the envelope broke off
-                    await settle(*pending.popleft())
+                for outcome in await pipe.drain():  # the episodes read before the envelope broke off
+                    settle(outcome)
                 report.bytes_read += f.tell()
                 await self._unreadable(found, kind, report, failures, held, str(exc))
                 return

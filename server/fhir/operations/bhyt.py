@@ -64,8 +64,10 @@ def _failed_entry(result: Episode | BrokenEpisode, stage: str, reasons: list[str
 
 async def import_bhyt(repo: Repository, body: bytes, *, strict: bool = False) -> list[dict[str, Any]]:
     """Store each HOSO of the envelope atomically; the batch-response entries, in envelope order
-    (``strict``: the departures the import policy accepts with a warning are refused too)."""
-    from server.imports.episodes import EpisodeFailed, insurance_bundle, store_bundle
+    (``strict``: the departures the import policy accepts with a warning are refused too).
+    Several episodes are in flight at once so the store can share commits between them; each
+    enters the store after the one before it (``server.imports.pipeline``)."""
+    from server.imports.pipeline import store_all
     from server.imports.targets import StoreTarget
 
     target = StoreTarget(repo=repo)
@@ -73,16 +75,18 @@ async def import_bhyt(repo: Repository, body: bytes, *, strict: bool = False) ->
     episodes = read_episodes(body)
     # A client limited to some facilities sends nothing for another one: refused whole, before any write.
     repo.access.require_facilities([_facility(e) for e in episodes if isinstance(e, Episode)], "The envelope")
-    for result in episodes:
-        warnings: list[str] = []
-        try:
-            stored = await store_bundle(target, insurance_bundle(result, strict=strict, warnings=warnings))
-        except EpisodeFailed as exc:
+    async for outcome in store_all(target, ((e, e) for e in episodes), strict=strict):
+        result = outcome.key
+        if outcome.failure is not None:
+            exc = outcome.failure
             entries.append(_failed_entry(result, exc.stage, exc.reasons, exc.status))
             continue
+        stored = outcome.stored
+        assert stored is not None
         response: dict[str, Any] = {"status": _status(200 if stored.change == "unchanged" else 201)}
         if stored.encounter:
             response["location"] = stored.encounter
+        warnings = outcome.prepared.warnings
         if warnings:  # stored, with the departures the import policy accepts
             who = f"HOSO {result.position} (MA_LK {result.ma_lk or '?'})"
             response["outcome"] = operation_outcome([Issue("value", f"{who}: {w}", (_hoso_path(result.position),), "warning") for w in warnings])
