@@ -385,14 +385,16 @@ def test_worker_processes_change_nothing_but_the_speed(tmp_path: Path, tree) -> 
 def damaged_prepare(result, strict, depth):
     """The worker's preparation, with the second episode's Patient given a gender outside its
     required binding (module level: the worker processes import it by name)."""
+    from mappings.bhyt_xml.envelope import finish_hoso
     from server.fhir.bundles import check_entries
     from server.imports.episodes import insurance_bundle
     from server.imports.pipeline import Prepared
 
+    result = finish_hoso(result)  # the import hands the workers undecoded HOSO
     bundle = insurance_bundle(result)
     if result.position == 2:
         next(e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")["resource"]["gender"] = "nam"
-    return Prepared(bundle, None, [], check_entries(bundle, depth) if depth is not None else None)
+    return Prepared(bundle, None, [], check_entries(bundle, depth) if depth is not None else None, result.ma_lk)
 
 
 @pytest.mark.parametrize("workers", ["0", "1"])

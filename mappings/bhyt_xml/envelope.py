@@ -92,6 +92,21 @@ class BrokenEpisode:
 Result = Union[Episode, BrokenEpisode]
 
 
+@dataclass
+class RawHoso:
+    """One HOSO as the envelope holds it, not yet decoded: its tables' LOAIHOSO and base64 text.
+
+    What ``read_envelope(…, decode=False)`` yields, so the decoding and parsing of the tables
+    (:func:`finish_hoso`) can run in another process."""
+    position: int
+    span: tuple[int, int] | None
+    files: list[tuple[str, str]]  # (LOAIHOSO, base64 text)
+    reasons: list[str]
+    max_table_bytes: int = MAX_TABLE_BYTES
+    #: not known before decoding (for the report of a worker that died)
+    ma_lk: str | None = None
+
+
 # --------------------------------------------------------------------------- safe expat
 
 def _safe_parser() -> expat.XMLParserType:
@@ -246,6 +261,16 @@ class _Hoso:
         self.in_content = False
 
 
+def finish_hoso(raw: RawHoso) -> Result:
+    """Decode and parse the tables of a HOSO read with ``decode=False``."""
+    h = _Hoso(raw.position)
+    h.files = [(loai, [text]) for loai, text in raw.files]
+    h.reasons = list(raw.reasons)
+    result = _finish_hoso(h, raw.max_table_bytes)
+    result.span = raw.span
+    return result
+
+
 def _finish_hoso(h: _Hoso, max_table_bytes: int) -> Result:
     reasons = list(h.reasons)
     notes: list[str] = []
@@ -316,13 +341,15 @@ class EnvelopeReader:
     (MACSKCB/NGAYLAP/SOLUONGHOSO before the first HOSO, CHUKYDONVI once exhausted)."""
 
     def __init__(self, source: BinaryIO | str | os.PathLike, *, chunk_size: int = CHUNK,
-                 max_table_bytes: int = MAX_TABLE_BYTES, max_hoso_bytes: int = MAX_HOSO_BYTES):
+                 max_table_bytes: int = MAX_TABLE_BYTES, max_hoso_bytes: int = MAX_HOSO_BYTES,
+                 decode: bool = True):
         self.header = Header()
+        self._decode = decode
         self._source = source
         self._chunk_size = chunk_size
         self._max_table = max_table_bytes
         self._max_hoso = max_hoso_bytes
-        self._ready: deque[Result] = deque()
+        self._ready: deque[Result | RawHoso] = deque()
         self._stack: list[str] = []
         self._hoso: _Hoso | None = None
         self._count = 0
@@ -337,7 +364,7 @@ class EnvelopeReader:
     def __iter__(self):
         return self
 
-    def __next__(self) -> Result:
+    def __next__(self) -> Result | RawHoso:
         return next(self._iter)
 
     def read_all(self) -> list[Result]:
@@ -380,8 +407,13 @@ class EnvelopeReader:
         h = self._hoso
         if h is not None:
             if name == "HOSO":
-                result = _finish_hoso(h, self._max_table)
-                result.span = (h.start, self._element_end())
+                span = (h.start, self._element_end())
+                if self._decode:
+                    result: Result | RawHoso = _finish_hoso(h, self._max_table)
+                    result.span = span
+                else:
+                    result = RawHoso(h.position, span, [(loai, "".join(parts)) for loai, parts in h.files],
+                                     h.reasons, self._max_table)
                 self._ready.append(result)
                 self._hoso = None
             elif name == "LOAIHOSO":
@@ -511,7 +543,8 @@ def read_envelope(source: BinaryIO | str | os.PathLike, **limits) -> EnvelopeRea
     """Stream the HOSO of an envelope: ``for ep in (r := read_envelope(f)): …`` then ``r.header``.
 
     ``source`` is a binary file object or a path.  Yields ``Episode`` or ``BrokenEpisode`` per HOSO,
-    in order; a broken HOSO never stops the others.  Raises ``EnvelopeError`` (``UnsafeXMLError``
+    in order (``decode=False``: a :class:`RawHoso` each, for :func:`finish_hoso`); a broken HOSO
+    never stops the others.  Raises ``EnvelopeError`` (``UnsafeXMLError``
     for DOCTYPE/ENTITY) when the envelope itself cannot be read — HOSO completed before the fault
     have already been yielded.  ``limits``: chunk_size, max_table_bytes, max_hoso_bytes.
     """

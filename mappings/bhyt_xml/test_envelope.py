@@ -231,3 +231,16 @@ def test_a_check_in_documents_own_signature_is_noted_not_kept():
     _, (ep,) = read(envelope(good_hoso() + [("XML0", b64(xml0))]))
     assert isinstance(ep, Episode) and ep.tables["XML0"] == [{"MA_LK": LK}]
     assert review_episode(ep, strict=True).warnings == ["XML0: its own <CHUKYDONVI> signature was not kept (it cannot stay valid once mapped)"]
+
+
+def test_undecoded_hoso_decode_to_what_the_reader_gives():
+    """read_envelope(decode=False) + finish_hoso (what the import's workers do) == read_envelope."""
+    from .envelope import RawHoso, finish_hoso
+
+    data = envelope(good_hoso(), [("XML1", "!!notbase64")], good_hoso("LK2"))
+    _, direct = read(data)
+    raw = list(read_envelope(io.BytesIO(data), decode=False))
+    assert all(isinstance(r, RawHoso) for r in raw)
+    back = [finish_hoso(r) for r in raw]
+    assert back == direct and [b.span for b in back] == [d.span for d in direct]
+    assert isinstance(back[1], BrokenEpisode) and back[1].position == 2

@@ -16,7 +16,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Generic, Iterable, Mapping, TypeVar
 
-from mappings.bhyt_xml.envelope import BrokenEpisode, Episode
+from mappings.bhyt_xml.envelope import BrokenEpisode, Episode, RawHoso, finish_hoso
 
 from ..fhir.bundles import CheckedEntry, check_entries
 from .episodes import EpisodeFailed, insurance_bundle, store_bundle
@@ -33,17 +33,21 @@ class Prepared:
     warnings: list[str] = field(default_factory=list)
     #: the resource issues of the bundle's entries, computed ahead (None: the store computes them)
     checked: Mapping[int, CheckedEntry] | None = None
+    #: the episode's MA_LK once its tables are decoded (a RawHoso does not know it before)
+    ma_lk: str | None = None
 
 
-def prepare_insurance(result: Episode | BrokenEpisode, strict: bool, depth: int | None) -> Prepared:
-    """Review, map and validate one episode (pure: runs in a worker process)."""
+def prepare_insurance(result: Episode | BrokenEpisode | RawHoso, strict: bool, depth: int | None) -> Prepared:
+    """Decode (a RawHoso), review, map and validate one episode (pure: runs in a worker process)."""
+    if isinstance(result, RawHoso):
+        result = finish_hoso(result)
     warnings: list[str] = []
     try:
         bundle = insurance_bundle(result, strict=strict, warnings=warnings)
     except EpisodeFailed as exc:
-        return Prepared(failure=exc)
+        return Prepared(failure=exc, ma_lk=result.ma_lk)
     checked = check_entries(bundle, depth) if depth is not None else None
-    return Prepared(bundle, None, warnings, checked)
+    return Prepared(bundle, None, warnings, checked, result.ma_lk)
 
 
 @dataclass
@@ -68,7 +72,7 @@ class StoreInOrder(Generic[K]):
         self._flight: deque[asyncio.Task[Outcome[K]]] = deque()
         self._turn: asyncio.Future[None] | None = None  # set when the previous episode entered the store
 
-    async def add(self, key: K, result: Episode | BrokenEpisode) -> list[Outcome[K]]:
+    async def add(self, key: K, result: Episode | BrokenEpisode | RawHoso) -> list[Outcome[K]]:
         """Start one episode; the outcomes that are settled (oldest first) once the window allows."""
         loop = asyncio.get_running_loop()
         depth = self.target.check_depth

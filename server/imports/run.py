@@ -108,24 +108,25 @@ class ImportRun:
 
         def settle(outcome: Outcome[Any]) -> None:
             """Account for one episode (outcomes come in envelope order)."""
-            result = outcome.key
+            raw, ma_lk = outcome.key, outcome.prepared.ma_lk
             if outcome.failure is not None:
                 exc = outcome.failure
-                failures.append(Failure(str(found.path), kind.name, result.position, result.ma_lk, exc.stage, exc.reasons, exc.status))
-                held.append(Held(result.position, result.ma_lk, exc.reasons, result.span))
+                failures.append(Failure(str(found.path), kind.name, raw.position, ma_lk, exc.stage, exc.reasons, exc.status))
+                held.append(Held(raw.position, ma_lk, exc.reasons, raw.span))
             else:
                 assert outcome.stored is not None
                 report.count(outcome.stored.change)
                 if outcome.prepared.warnings:
-                    report.accepted.append(Accepted(str(found.path), result.position, result.ma_lk, outcome.prepared.warnings))
+                    report.accepted.append(Accepted(str(found.path), raw.position, ma_lk, outcome.prepared.warnings))
             self.progress.advance(f.tell(), report.read, len(report.failures) + len(failures))
 
         with found.path.open("rb") as f:
-            reader = read_envelope(f)
+            # the tables are decoded where the episode is prepared (a worker, if any)
+            reader = read_envelope(f, decode=False)
             try:
-                for result in reader:
+                for raw in reader:
                     report.read += 1
-                    for outcome in await pipe.add(result, result):
+                    for outcome in await pipe.add(raw, raw):
                         settle(outcome)
                 for outcome in await pipe.drain():
                     settle(outcome)
