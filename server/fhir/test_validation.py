@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.fhir import validation
 from server.fhir.outcome import Issue
+from server.fhir.structure.table import structure
 from server.fhir.validation import known_resource_types, validate_resource
 
 DATA = Path(__file__).with_name("data")
@@ -598,28 +598,38 @@ def test_datatype_bindings_in_quantity_profiles_and_timing() -> None:
     assert all(i.code == "code-invalid" for issues in found.values() for i in issues)
 
 
+#: resource types of R4B (fhir.resources) that R4 does not have; bindings listed for them never apply
+R4B_ONLY_RESOURCES = frozenset({
+    "AdministrableProductDefinition", "Citation", "ClinicalUseDefinition", "EvidenceReport", "Ingredient",
+    "ManufacturedItemDefinition", "MedicinalProductDefinition", "NutritionProduct", "PackagedProductDefinition",
+    "RegulatedAuthorization", "SubscriptionStatus", "SubscriptionTopic", "SubstanceDefinition",
+})
+
+
 def test_binding_files_resolve_to_model_elements() -> None:
-    """Every listed binding lands on a coded element of the R4B models (bar R4-only ones)."""
-    r4_only = {"EffectEvidenceSynthesis", "RiskEvidenceSynthesis", "SimpleQuantity", "MoneyQuantity"}
-    changed_in_r4b = {"EvidenceVariable.type"}
-    targets: dict[str, Any] = {}
-    for name in known_resource_types() | {"Timing", "DataRequirement", "ElementDefinition", "Quantity", "Age",
-                                           "Count", "Distance", "Duration", "HumanName", "Identifier",
-                                           "ContactPoint", "Address", "Narrative", "Contributor",
-                                           "RelatedArtifact", "TriggerDefinition", "ParameterDefinition"}:
-        validation._meta(validation.get_fhir_model_class(name))
-    for module_paths in validation._MODULE_PATHS.values():
-        for cls, paths in module_paths.items():
-            meta = validation._meta(cls)
-            for path in paths:
-                for f in meta.fields.values():
-                    targets[f"{path}.{f.name}"] = f
+    """Every listed binding lands on a coded element of the R4 table, with the listed codes.
+
+    (It used to skip the R4-only resources and EvidenceVariable.type, which R4B changed; the
+    table is R4, so now only the two Quantity profiles, which are not types of their own, are
+    checked through Quantity.)"""
+    table = structure()
+    profiles = {"SimpleQuantity": "Quantity", "MoneyQuantity": "Quantity"}
+    paths = {key: key for key in table.types} | {alias: key for key, aliases in table.aliases.items() for alias in aliases}
     for file_name in ("required-bindings.json", "datatype-required-bindings.json"):
         for key, spec in json.loads((DATA / file_name).read_text(encoding="utf-8")).items():
-            if key.split(".")[0] in r4_only or key in changed_in_r4b:
+            owner, name = key.rsplit(".", 1)
+            owner = profiles.get(owner, owner)
+            if owner.split(".")[0] in R4B_ONLY_RESOURCES:
+                assert owner.split(".")[0] not in known_resource_types(), key
                 continue
-            assert key in targets, key
-            assert targets[key].codes == frozenset(spec["codes"]), key
+            assert owner in paths, key
+            meta = table.meta(paths[owner])
+            names = meta.choices.get(name[:-3], ()) if name.endswith("[x]") else (name,)
+            assert names, key
+            for n in names:
+                f = meta.fields[n]
+                assert f.coded, key
+                assert f.codes == frozenset(spec["codes"]), key
 
 
 # --------------------------------------------------------------------------- all at once
@@ -735,11 +745,97 @@ def test_mutated_valid_resources_never_raise(make, data) -> None:
 
 
 def test_all_models_have_walk_metadata() -> None:
-    """Every R4B field maps to a primitive, a model or a resource (no silent 'anything')."""
+    """Every element of every type maps to a primitive, a type of the table or a resource
+    (no silent 'anything'), and every concrete resource type has elements."""
+    table = structure()
     for name in known_resource_types():
-        meta = validation._meta(validation.get_fhir_model_class(name))
-        assert meta.fields
-    for module_paths in list(validation._MODULE_PATHS.values()):
-        for cls in module_paths:
-            for f in validation._meta(cls).fields.values():
-                assert f.prim is not None or f.model is not None or f.is_resource, (cls, f.name)
+        assert table.resource_meta(name) is not None and table.meta(name).fields
+    for key in table.types:
+        for f in table.meta(key).fields.values():
+            assert f.prim is not None or f.is_resource or f.type_key in table.types, (key, f.name)
+            if f.prim is not None:
+                assert f.fmt is not None and f.fmt.name == f.prim, (key, f.name)
+
+
+# --------------------------------------------------------------------------- the compiled R4 table
+
+
+def test_validation_builds_no_models() -> None:
+    """The write path does not import fhir.resources (or pydantic) at all."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from server.fhir.validation import validate_resource\n"
+        "assert validate_resource({'resourceType': 'Patient', 'active': True, 'birthDate': '2000-01-01'}) == []\n"
+        "assert validate_resource({'resourceType': 'Patient', 'active': 'yes'})\n"
+        "loaded = [m for m in sys.modules if m.split('.')[0] in ('fhir', 'fhir_core', 'pydantic')]\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
+
+
+def test_known_resource_types_are_r4() -> None:
+    known = known_resource_types()
+    assert {"EffectEvidenceSynthesis", "MedicinalProduct", "SubstanceSpecification"} <= known  # R4, not R4B
+    assert not {"SubscriptionTopic", "Citation", "NutritionProduct"} & known  # R4B, not R4
+    only_issue({"resourceType": "SubscriptionTopic"}, "resourceType", "structure", "Unknown resourceType")
+    assert validate_resource({"resourceType": "EffectEvidenceSynthesis", "status": "draft",
+                              "population": {"reference": "Group/1"}, "exposure": {"reference": "EvidenceVariable/1"},
+                              "exposureAlternative": {"reference": "EvidenceVariable/2"},
+                              "outcome": {"reference": "EvidenceVariable/3"}}) == []
+
+
+def test_r4_wins_over_r4b_in_extensions_and_narrative() -> None:
+    assert validate_resource({"resourceType": "Patient", "extension": [ext(valueMeta={"versionId": "1"})]}) == []
+    found = by_path({"resourceType": "Patient", "extension": [ext(valueCodeableReference={"concept": {"text": "x"}})]})
+    assert set(found) == {"Patient.extension[0].valueCodeableReference", "Patient.extension[0]"}  # unknown, so no value
+    assert found["Patient.extension[0].valueCodeableReference"][0].code == "structure"
+    assert validate_resource({"resourceType": "Patient", "extension": [ext(valueString="v", _valueString={"id": "s"})]}) == []
+    data = patient()
+    data["text"]["_div"] = {"extension": [ext()]}
+    only_issue(data, "Patient.text._div", "structure", "'div' cannot carry a '_' companion")
+
+
+def test_resource_and_element_ids_take_no_companion() -> None:
+    only_issue({"resourceType": "Patient", "id": "p", "_id": {"id": "x"}}, "Patient._id", "structure", "'id'")
+    only_issue({"resourceType": "Patient", "extension": [{**ext(), "_url": {"id": "u"}}]},
+               "Patient.extension[0]._url", "structure", "'url'")
+
+
+@pytest.mark.parametrize(("value", "valid"), [("2024-02-29", True), ("2023-02-29", False), ("2024-04-31", False),
+                                              ("2024-02", True), ("0001", True), ("0000", False)])
+def test_dates_must_exist(value: str, valid: bool) -> None:
+    issues = validate_resource({"resourceType": "Patient", "birthDate": value})
+    assert (issues == []) is valid, issues
+    if not valid:
+        assert issues[0].expression == ("Patient.birthDate",) and "date" in issues[0].diagnostics
+
+
+def test_instant_needs_a_time_zone_and_time_none() -> None:
+    only_issue({"resourceType": "Bundle", "type": "collection", "timestamp": "2024-05-01T10:00:00"},
+               "Bundle.timestamp", "value", "instant", "time zone")
+    obs = observation()
+    obs["component"][0].pop("valueQuantity")
+    obs["component"][0]["valueTime"] = "10:00:00+07:00"
+    only_issue(obs, "Observation.component[0].valueTime", "value", "time")
+
+
+def test_xml_whitespace_rules() -> None:
+    # a no-break space is text, not whitespace, in FHIR (XML Schema) regexes
+    assert validate_resource({"resourceType": "Patient", "name": [{"family": "Nguyễn\u00a0An"}], "language": "vi\u00a0VN"}) == []
+    only_issue({"resourceType": "Patient", "name": [{"family": "\u00a0"}]}, "Patient.name[0].family", "value", "empty")
+    only_issue({"resourceType": "Patient", "language": "vi\tVN "}, "Patient.language", "value", "code")
+
+
+def test_content_references_reuse_the_backbone() -> None:
+    questionnaire = {"resourceType": "Questionnaire", "status": "active", "item": [
+        {"linkId": "1", "type": "group", "item": [{"linkId": "1.1", "type": "nope", "foo": 1}]}]}
+    found = by_path(questionnaire)
+    assert set(found) == {"Questionnaire.item[0].item[0].type", "Questionnaire.item[0].item[0].foo"}
+    assert "Questionnaire.item has no such element" in found["Questionnaire.item[0].item[0].foo"][0].diagnostics
+    invoice = {"resourceType": "Invoice", "status": "issued", "totalPriceComponent": [{"type": "fee"}]}
+    only_issue(invoice, "Invoice.totalPriceComponent[0].type", "code-invalid", "invoice-priceComponentType")
+    bundle = {"resourceType": "Bundle", "type": "searchset", "entry": [{"link": [{"relation": "self"}]}]}
+    only_issue(bundle, "Bundle.entry[0].link[0].url", "required", "Bundle.link")
