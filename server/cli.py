@@ -44,9 +44,12 @@ async def _dev_admin(url: str) -> str | None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    """Check the store and do the start-up work once, then run ``--workers`` uvicorn worker
+    processes (uvloop, httptools) sharing the port; each builds its app from the
+    environment set here (:func:`server.app.app_from_env`)."""
     import uvicorn
 
-    from .app import create_app
+    from .app import NoDelayHttpToolsProtocol, load_examples_once
 
     auth = None if args.auth is None else args.auth == "on"
     cors = tuple(args.cors_origin) if args.cors_origin else None
@@ -54,16 +57,20 @@ def _serve(args: argparse.Namespace) -> int:
     if not settings.auth and not _loopback(args.host):
         print(f"lienthong: refusing to serve {args.host} with authorization off: --auth off is for local development on a loopback address (127.0.0.1, ::1) only", file=sys.stderr)
         return 2
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    if workers < 1:
+        print("lienthong: --workers takes 1 or more", file=sys.stderr)
+        return 2
     try:
         asyncio.run(_check_store(settings.store_url))
         admin = asyncio.run(_dev_admin(settings.store_url)) if args.dev_admin and settings.auth else None
     except (StoreConfigError, ValueError) as exc:
         print(f"lienthong: cannot use store {settings.store_url}: {exc}", file=sys.stderr)
         return 2
-    examples = Path(args.load_examples) if args.load_examples else None
-    app = create_app(settings, examples=examples)
+    if args.load_examples:
+        asyncio.run(load_examples_once(settings, Path(args.load_examples)))
     base = f"http://{args.host}:{args.port}"
-    print(f"Liên Thông FHIR server on {base}/fhir (store: {settings.store_url})", file=sys.stderr)
+    print(f"Liên Thông FHIR server on {base}/fhir (store: {settings.store_url}; {workers} worker process{'es' if workers > 1 else ''})", file=sys.stderr)
     if not settings.auth:
         print("WARNING: authorization is OFF (--auth off): anyone who reaches this port can read and change every record. Local development only.", file=sys.stderr)
     else:
@@ -80,7 +87,24 @@ def _serve(args: argparse.Namespace) -> int:
             f"    then open {base}/auth/authorize?response_type=code&client_id=ID&redirect_uri=URI&scope=...&code_challenge=...&code_challenge_method=S256\n",
             file=sys.stderr,
         )
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    # The workers are spawned processes: they read their settings from the environment.
+    worker_env = {
+        "LIENTHONG_STORE": settings.store_url,
+        "LIENTHONG_AUTH": "on" if settings.auth else "off",
+        "LIENTHONG_REQUIRE_PROFILES": "1" if settings.require_profiles else "0",
+        "LIENTHONG_CORS_ORIGINS": ",".join(settings.cors_origins),
+    }
+    saved = {name: os.environ.get(name) for name in worker_env}
+    os.environ.update(worker_env)
+    try:
+        uvicorn.run("server.app:app_from_env", factory=True, host=args.host, port=args.port, workers=workers,
+                    loop="uvloop", http=NoDelayHttpToolsProtocol, log_level=args.log_level)
+    finally:  # leave the caller's environment as it was (matters when called in-process)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return 0
 
 
@@ -476,6 +500,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--auth", choices=("on", "off"), default=None, help="bearer tokens on /fhir (default on; $LIENTHONG_AUTH); off only on a loopback address")
     serve.add_argument("--cors-origin", action="append", metavar="ORIGIN", help="allow this browser origin (repeatable; default: CORS off; $LIENTHONG_CORS_ORIGINS)")
     serve.add_argument("--dev-admin", action="store_true", help="on the first start (no local accounts yet), create a development admin and print its password")
+    serve.add_argument("--workers", type=int, default=None, metavar="N",
+                       help=f"worker processes sharing the port (default: the number of cores, here {os.cpu_count() or 1}); "
+                            "each has its own event loop and store connections")
     serve.set_defaults(func=_serve)
     _add_transfer54(sub)
     _add_bhyt(sub)

@@ -38,9 +38,13 @@ def test_auth_off_is_refused_off_loopback(host: str, capsys: pytest.CaptureFixtu
 
 
 def test_auth_off_on_loopback_says_so(tmp_path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import os
+
     started = []
-    monkeypatch.setattr("uvicorn.run", lambda app, **k: started.append((app, k)))
+    # the workers build their app from the environment the CLI sets for them
+    monkeypatch.setattr("uvicorn.run", lambda app, **k: started.append((app, k, os.environ.get("LIENTHONG_AUTH"))))
     monkeypatch.setenv("LIENTHONG_AUTH", "off")
-    assert cli.main(["serve", "--host", "127.0.0.1", "--store", f"sqlite:///{tmp_path / 'x.db'}"]) == 0
-    assert started and started[0][0].state.settings.auth is False
+    assert cli.main(["serve", "--host", "127.0.0.1", "--store", f"sqlite:///{tmp_path / 'x.db'}", "--workers", "2"]) == 0
+    (app, options, auth), = started
+    assert app == "server.app:app_from_env" and options["factory"] and options["workers"] == 2 and auth == "off"
     assert "authorization is OFF" in capsys.readouterr().err

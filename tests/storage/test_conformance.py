@@ -304,6 +304,33 @@ async def test_reads_outside_a_unit_see_only_committed_data(store: Store) -> Non
     assert await found(store, "Patient") == ["Patient/p1"]
 
 
+async def test_atomic_batch_runs_each_work_alone_in_order(store: Store) -> None:
+    await put(store, "Patient", "taken", 1, ts=1)
+
+    def create(id_: str, ts: int, *, then_fail: bool = False):  # type: ignore[no-untyped-def]
+        async def work(tx: Tx) -> str:
+            await tx.write(Write(version("Patient", id_, 1, ts=ts), (tok("identifier", id_),)))
+            if then_fail:
+                raise Boom(id_)
+            return id_
+
+        return work
+
+    async def sees_earlier(tx: Tx) -> int | None:
+        current = await tx.current("Patient", "a")
+        return None if current is None else current.vid
+
+    results = await store.atomic_batch([
+        create("a", 10), create("b", 20, then_fail=True), create("taken", 30), sees_earlier, create("c", 40),
+    ])
+    assert results[0] == "a" and isinstance(results[1], Boom) and isinstance(results[2], VersionConflict)
+    assert results[3] == 1 and results[4] == "c"
+    assert await found(store, "Patient") == ["Patient/taken", "Patient/a", "Patient/c"]
+    assert await found(store, "Patient", TokenMatch("identifier", ANY, "b")) == []
+    assert (await store.history(HistoryQuery(), total=True)).total == 3
+    assert await store.atomic_batch([]) == []
+
+
 # ------------------------------------------------------------------------------ search
 
 

@@ -1,14 +1,29 @@
-"""The embedded store: one SQLite file in WAL mode.
+"""The embedded store: one SQLite file in WAL mode, shared by every worker process.
 
-Calls are made synchronously on the event-loop thread. That is deliberate: every
-statement here is an indexed lookup or a short indexed write that takes well under a
-millisecond, far less than handing it to a worker thread would cost, and it means no
-two calls can ever interleave inside one statement.
+Reads run synchronously on the event-loop thread, on their own connection (``_r``): each
+is an indexed lookup that takes well under a millisecond, far less than handing it to a
+thread would cost, and WAL gives readers the last committed snapshot without ever waiting
+for a writer. Reads outside a unit therefore see committed data only.
 
-Two connections: ``_w`` is used only inside :meth:`SqliteStore.atomic`, where an
-``asyncio.Lock`` serialises the atomic units (``BEGIN IMMEDIATE`` ... ``COMMIT``, or
-``ROLLBACK`` on any exception); ``_r`` serves every read made outside a unit, so such
-reads only ever see committed data (WAL gives readers the last committed snapshot).
+Writes go through group commit on a second connection (``_w``), see :class:`_GroupWriter`:
+callers of :meth:`SqliteStore.atomic` queue their unit and wait; a writer task takes
+SQLite's write lock (``BEGIN IMMEDIATE``), runs every queued unit back to back, each in its
+own ``SAVEPOINT`` (a unit that raises is rolled back to it, alone, and gets its exception),
+COMMITs once, and only then answers each caller. Units arriving meanwhile form the next
+group. So N concurrent single writes of one process cost one commit, and SQLite's lock,
+which serialises the groups of all processes, makes version checks and conditional
+creates exact across processes as within one.
+
+Nothing here blocks the loop while waiting: the write lock held by another process is
+waited for with ``busy_timeout=0`` and asynchronous retries (the loop serves reads
+meanwhile), and COMMIT runs in a thread (it waits for the disk, and a WAL checkpoint may
+run in it). The statements of a unit run on the loop: they are as short as reads.
+
+Durability: ``synchronous=FULL``. A caller is answered after COMMIT returned, which with
+FULL is after the WAL was synced to disk: an acknowledged write survives a process crash,
+an operating-system crash and a power loss (as far as the disk honours its syncs). That
+fsync per commit is what grouping pays for once for many units. (``NORMAL`` would skip
+it: acknowledged writes would survive a process crash but not a power loss.)
 
 Schema: ``resources`` holds the current version of each resource (so current reads
 never touch history), ``history`` every version with ``next_ts`` (the ``ts`` of the
@@ -32,7 +47,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections import defaultdict
+from collections import defaultdict, deque
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence, TypeVar
@@ -723,23 +739,255 @@ def _bulk_insert(conn: sqlite3.Connection, writes: list[Write]) -> None:
         conn.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
 
 
+# ------------------------------------------------------------------------------ writer
+
+#: most units one transaction takes; the rest wait for the next (bounds a unit's wait for its commit)
+_GROUP_MAX = 64
+#: seconds a group waits for the write lock another process holds, before its units fail
+_LOCK_TIMEOUT = 30.0
+#: first and longest pause between attempts at the write lock another process holds (seconds,
+#: doubling); uvloop's timers tick in milliseconds, so a shorter pause would spin the loop
+_LOCK_PAUSES = (0.001, 0.002)
+
+#: where a unit is: waiting for its group, its body running, ran (waiting for the commit),
+#: or abandoned by its caller (cancelled)
+_QUEUED, _RUNNING, _RAN, _ABANDONED = "queued", "running", "ran", "abandoned"
+
+
+class _Unit:
+    """One caller's unit of work: its body (run by the writer task) and the future that
+    answers the caller once the group it ran in has committed."""
+
+    __slots__ = ("body", "answer", "state", "result", "error")
+
+    def __init__(self, body: Callable[[sqlite3.Connection], Awaitable[Any]], answer: asyncio.Future[Any]) -> None:
+        self.body = body
+        self.answer = answer
+        self.state = _QUEUED
+        self.result: Any = None
+        self.error: Exception | None = None
+
+
+
+def _settle(future: asyncio.Future[Any], error: BaseException | None = None, result: Any = None) -> None:
+    """Answer ``future`` unless its waiter gave up on it (cancelled) already."""
+    if future.done():
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
+
+
+class _GroupWriter:
+    """Group commit on the write connection (see the module docstring).
+
+    Callers queue units and wait. One task per store takes the write lock (``BEGIN
+    IMMEDIATE``, waited for without blocking the loop), then runs every unit queued by then,
+    back to back, each body undoing itself (savepoint) when it fails; then COMMITs in a
+    thread and answers each caller: its result, or its own exception. Units that arrive
+    meanwhile form the next group.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, pool: ThreadPoolExecutor, lock_timeout: float) -> None:
+        self.conn = conn
+        self.lock_timeout = lock_timeout
+        self.commits = 0  #: transactions committed (for tests and measurements)
+        self._pool = pool
+        self._queue: deque[_Unit] = deque()
+        self._task: asyncio.Task[None] | None = None
+        self._running: _Unit | None = None
+
+    async def run(self, body: Callable[[sqlite3.Connection], Awaitable[T]]) -> T:
+        """``body``'s result once the transaction it ran in committed; its exception if it raised.
+
+        ``body`` must undo its own changes when it raises (a savepoint): the group goes on.
+        """
+        loop = asyncio.get_running_loop()
+        if self._task is not None and asyncio.current_task() is self._task:
+            raise RuntimeError("SqliteStore.atomic is not re-entrant: a unit of work cannot start another")
+        unit = _Unit(body, loop.create_future())
+        self._queue.append(unit)
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._drain(), name="sqlite-group-writer")
+        try:
+            return await unit.answer  # type: ignore[no-any-return]
+        except asyncio.CancelledError:
+            self._abandon(unit)
+            raise
+
+    def _abandon(self, unit: _Unit) -> None:
+        """The caller gave up: a queued unit is skipped; a running one is cancelled (its
+        savepoint is rolled back); one that ran already commits with its group."""
+        if unit.state == _QUEUED:
+            unit.state = _ABANDONED
+        elif unit.state == _RUNNING and self._running is unit and self._task is not None:
+            unit.state = _ABANDONED
+            self._task.cancel()
+
+    async def idle(self) -> None:
+        """Wait until every queued unit is answered (before closing the connection)."""
+        task = self._task
+        if task is not None and not task.done() and task.get_loop() is asyncio.get_running_loop():
+            await asyncio.wait([task])
+
+    async def _drain(self) -> None:
+        """Groups, one after another, until no unit waits. Every unit gets an answer, whatever fails."""
+        while self._queue:
+            waiting = len(self._queue)
+            try:
+                await self._begin()
+            except Exception as exc:  # the lock never came (or the file is unusable)
+                for _ in range(min(waiting, len(self._queue))):
+                    _settle(self._queue.popleft().answer, exc)
+                continue
+            group = [self._queue.popleft() for _ in range(min(len(self._queue), _GROUP_MAX))]
+            try:
+                await self._commit(await self._run_group(group))
+            except Exception as exc:  # the connection failed beyond what _commit handles
+                self._fail(group, exc)
+            except BaseException:  # the writer itself is stopped (the loop shuts down)
+                self._fail([*group, *self._queue], RuntimeError("the store's writer stopped before this unit committed"))
+                self._queue.clear()
+                raise
+
+    async def _begin(self) -> None:
+        """``BEGIN IMMEDIATE`` without blocking the loop: ``busy_timeout`` is 0 on this
+        connection, so while another process holds the lock the attempt fails at once and is
+        retried after a pause, during which the loop serves others."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.lock_timeout
+        pause = _LOCK_PAUSES[0]
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc) or loop.time() + pause > deadline:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, _LOCK_PAUSES[1])
+
+    async def _run_group(self, group: list[_Unit]) -> list[_Unit]:
+        """Run each unit's body in turn; the units that ran (their result or error noted)."""
+        ran: list[_Unit] = []
+        for n, unit in enumerate(group):
+            if unit.state == _ABANDONED:
+                continue
+            if await self._run_unit(unit):
+                ran.append(unit)
+            if not self.conn.in_transaction:
+                # An error (disk full, I/O) made SQLite roll back the whole transaction: the
+                # units before this one are lost too; those after it go to the next group.
+                lost = sqlite3.OperationalError("the transaction was rolled back by an error in a unit run with it; retry")
+                for earlier in ran:
+                    if earlier.error is None:
+                        earlier.error = lost
+                self._queue.extendleft(reversed(group[n + 1 :]))
+                break
+        return ran
+
+    async def _run_unit(self, unit: _Unit) -> bool:
+        """Run one body; false when its caller gave up (cancelled) while it ran."""
+        task = asyncio.current_task()
+        unit.state, self._running = _RUNNING, unit
+        try:
+            unit.result = await unit.body(self.conn)
+        except asyncio.CancelledError:
+            if unit.state != _ABANDONED:
+                raise  # the writer itself is being stopped
+        except Exception as exc:
+            unit.error = exc
+        finally:
+            self._running = None
+        if unit.state == _ABANDONED:
+            if task is not None and task.cancelling():
+                task.uncancel()  # that cancellation was the caller's, not the writer's
+            return False
+        unit.state = _RAN
+        return True
+
+    async def _commit(self, ran: list[_Unit]) -> None:
+        """COMMIT in a thread (with ``synchronous=FULL`` it waits for the disk, and a WAL
+        checkpoint may run in it); then answer every caller."""
+        failed: Exception | None = None
+        try:
+            if any(unit.error is None for unit in ran):
+                await self._in_thread("COMMIT")
+                self.commits += 1
+            elif self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")  # nothing to keep
+        except Exception as exc:
+            failed = exc
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+        for unit in ran:
+            _settle(unit.answer, unit.error or failed, unit.result)
+
+    async def _in_thread(self, sql: str) -> None:
+        done = asyncio.get_running_loop().run_in_executor(self._pool, self.conn.execute, sql)
+        try:
+            await asyncio.shield(done)
+        except asyncio.CancelledError:
+            await asyncio.wait([done])  # the connection is the thread's until the statement returns
+            raise
+
+    def _fail(self, units: list[_Unit], error: BaseException) -> None:
+        """Undo the open transaction (if it still can be) and answer ``units`` not yet answered."""
+        try:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the connection is broken: the transaction is gone with it
+        for unit in units:
+            _settle(unit.answer, error)
+
+
+async def _in_savepoint(conn: sqlite3.Connection, work: Callable[[Tx], Awaitable[T]]) -> T:
+    """``work`` inside ``SAVEPOINT unit``: rolled back to it (alone) when it raises."""
+    conn.execute("SAVEPOINT unit")
+    try:
+        result = await work(_SqliteTx(conn))
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK TO unit")
+            conn.execute("RELEASE unit")
+        raise
+    conn.execute("RELEASE unit")
+    return result
+
+
+def _sync_work(fn: Callable[[sqlite3.Connection], T]) -> Callable[[Tx], Awaitable[T]]:
+    """A plain function of the connection as a unit of work (records, bulk loads, clearing)."""
+
+    async def work(tx: Tx) -> T:
+        assert isinstance(tx, _SqliteTx)
+        return fn(tx.conn)
+
+    return work
+
+
 # ------------------------------------------------------------------------------- store
 
 
 class _SqliteTx(Tx):
-    """A unit's view: the write connection, inside its open transaction."""
+    """A unit's view: the write connection, inside its savepoint of the open transaction."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
+        self.conn = conn
 
     async def current(self, type_: str, id_: str) -> Version | None:
-        return _current(self._conn, type_, id_)
+        return _current(self.conn, type_, id_)
 
     async def search(self, query: Query) -> Page:
-        return _search(self._conn, query)
+        return _search(self.conn, query)
 
     async def write(self, write: Write) -> None:
-        _write(self._conn, write)
+        _write(self.conn, write)
 
 
 #: page cache per connection (negative: KiB), and memory-mapped reads
@@ -749,11 +997,11 @@ _MMAP_BYTES = 64 << 20  # mapped pages count as RSS: kept small so a long import
 
 def _connect(path: str) -> sqlite3.Connection:
     # autocommit mode (isolation_level=None): transactions are begun explicitly.
-    # check_same_thread=False only because the loop thread may differ from the one that
-    # built the store; all use still happens on the loop thread.
+    # check_same_thread=False: the writer's COMMIT runs in a thread; each connection is
+    # still used by one thread at a time.
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA busy_timeout=5000")
     conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
     conn.execute(f"PRAGMA mmap_size={_MMAP_BYTES}")
@@ -762,15 +1010,20 @@ def _connect(path: str) -> sqlite3.Connection:
 
 
 class SqliteStore(Store):
-    """Resources in one SQLite file; see the module docstring for the design."""
+    """Resources in one SQLite file; see the module docstring for the design.
+
+    ``lock_timeout``: seconds a write waits for another process's write lock before failing.
+    """
 
     kind = "sqlite"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, lock_timeout: float = _LOCK_TIMEOUT) -> None:
         self.path = path
+        self.lock_timeout = lock_timeout
         self._w: sqlite3.Connection | None = None
         self._r: sqlite3.Connection | None = None
-        self._lock = asyncio.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._group: _GroupWriter | None = None
 
     async def open(self) -> None:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -778,13 +1031,21 @@ class SqliteStore(Store):
         self._w.executescript(_schema())
         _migrate(self._w)
         _seed_planner_stats(self._w)
+        self._w.execute("PRAGMA busy_timeout=0")  # from now on the lock is waited for asynchronously
         self._r = _connect(self.path)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-commit")
+        self._group = _GroupWriter(self._w, self._pool, self.lock_timeout)
 
     async def close(self) -> None:
+        if self._group is not None:
+            await self._group.idle()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
         for conn in (self._r, self._w):
             if conn is not None:
                 conn.close()
         self._r = self._w = None
+        self._pool = self._group = None
 
     @property
     def _reader(self) -> sqlite3.Connection:
@@ -793,81 +1054,49 @@ class SqliteStore(Store):
         return self._r
 
     @property
-    def _writer(self) -> sqlite3.Connection:
-        if self._w is None:
+    def group(self) -> _GroupWriter:
+        """The group-commit writer (its ``commits`` count is read by tests and measurements)."""
+        if self._group is None:
             raise RuntimeError("SqliteStore is not open")
-        return self._w
+        return self._group
 
     async def atomic(self, work: Callable[[Tx], Awaitable[T]]) -> T:
-        """Not re-entrant: calling ``atomic`` from inside ``work`` would wait forever."""
-        async with self._write_tx() as conn:
-            return await work(_SqliteTx(conn))
+        """``work`` in its own savepoint of a group's transaction; answered once that commits.
+
+        Not re-entrant: calling ``atomic`` from inside ``work`` raises ``RuntimeError``.
+        """
+        return await self.group.run(lambda conn: _in_savepoint(conn, work))
+
+    async def atomic_batch(self, works: Sequence[Callable[[Tx], Awaitable[T]]]) -> list[T | Exception]:
+        """Every work in one transaction, each in its own savepoint (see :meth:`Store.atomic_batch`)."""
+        if not works:
+            return []
+        return await self.group.run(lambda conn: _run_batch(conn, works))
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """A plain function of the write connection as one unit."""
+        return await self.atomic(_sync_work(fn))
 
     @asynccontextmanager
     async def bulk(self) -> AsyncIterator[None]:
         """Drop the secondary indexes of the index tables and of history, and build them again
         at the end: building an index from the loaded rows once is about twice as fast as
         keeping it up to date row by row. Uniqueness checks (``resources``) stay in force."""
-        async with self._lock:
-            deferred = [
-                (name, sql)
-                for name, sql in self._writer.execute(
-                    "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL "
-                    "AND (tbl_name LIKE 'idx\\_%' ESCAPE '\\' OR tbl_name = 'history')"
-                )
-            ]
-            for name, _ in deferred:
-                self._writer.execute(f"DROP INDEX {name}")
+        deferred = await self._run(_drop_deferred_indexes)
         try:
             yield
         finally:
-            async with self._lock:
-                for _, sql in deferred:
-                    self._writer.execute(sql)
-                self._writer.execute("PRAGMA optimize")
+            await self._run(lambda conn: _create_indexes(conn, deferred))
 
     async def bulk_load(self, writes: Iterable[Write]) -> None:
-        """New resources in one transaction, each table filled by one ``executemany``.
+        """New resources in one unit, each table filled by one ``executemany``.
 
         Duplicates (in the batch or with stored resources) raise :class:`VersionConflict`
-        and nothing is written. Writing with ``synchronous=OFF`` for the duration: a
-        crash can lose the last loads (never corrupt the file), which a reseed redoes.
+        and nothing is written.
         """
         items = list(writes)
-        if not items:
-            return
-        async with self._lock:
-            conn = self._writer
-            conn.execute("PRAGMA synchronous=OFF")
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    _bulk_insert(conn, items)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
-            finally:
-                conn.execute("PRAGMA synchronous=NORMAL")
-
-    @asynccontextmanager
-    async def _write_tx(self) -> AsyncIterator[sqlite3.Connection]:
-        """Serialised ``BEGIN IMMEDIATE`` ... ``COMMIT``; ``ROLLBACK`` on any exception.
-
-        IMMEDIATE takes the write lock up front, so a unit never fails half-way for
-        lack of it (matters only if another process opens the same file).
-        """
-        async with self._lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+        if items:
+            await self._run(lambda conn: _bulk_insert(conn, items))
 
     @contextmanager
     def _snapshot(self) -> Iterator[sqlite3.Connection]:
@@ -909,26 +1138,24 @@ class SqliteStore(Store):
         return page
 
     async def clear(self) -> None:
-        async with self._write_tx() as conn:
-            for table in ("resources", "history", *(t for t, _ in _INDEX_TABLES.values())):
-                conn.execute(f"DELETE FROM {table}")
+        await self._run(_clear)
 
     async def get_record(self, kind: str, key: str) -> dict[str, Any] | None:
         row = self._reader.execute("SELECT body FROM records WHERE kind = ? AND key = ?", (kind, key)).fetchone()
         return None if row is None else jsonio.loads(row[0])
 
     async def put_record(self, kind: str, key: str, body: dict[str, Any]) -> None:
-        async with self._write_tx() as conn:
-            conn.execute("INSERT OR REPLACE INTO records (kind, key, body) VALUES (?, ?, ?)", (kind, key, jsonio.dumps(body)))
+        data = jsonio.dumps(body)
+        await self._run(lambda conn: conn.execute("INSERT OR REPLACE INTO records (kind, key, body) VALUES (?, ?, ?)", (kind, key, data)))
 
     async def add_record(self, kind: str, key: str, body: dict[str, Any]) -> bool:
-        async with self._write_tx() as conn:
-            cur = conn.execute("INSERT OR IGNORE INTO records (kind, key, body) VALUES (?, ?, ?)", (kind, key, jsonio.dumps(body)))
-            return cur.rowcount == 1
+        data = jsonio.dumps(body)
+        sql = "INSERT OR IGNORE INTO records (kind, key, body) VALUES (?, ?, ?)"
+        return await self._run(lambda conn: conn.execute(sql, (kind, key, data)).rowcount == 1)
 
     async def take_record(self, kind: str, key: str) -> dict[str, Any] | None:
-        async with self._write_tx() as conn:
-            row = conn.execute("DELETE FROM records WHERE kind = ? AND key = ? RETURNING body", (kind, key)).fetchone()
+        sql = "DELETE FROM records WHERE kind = ? AND key = ? RETURNING body"
+        row = await self._run(lambda conn: conn.execute(sql, (kind, key)).fetchone())
         return None if row is None else jsonio.loads(row[0])
 
     async def list_records(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
@@ -942,3 +1169,50 @@ class SqliteStore(Store):
         else:
             sql, params, _ = _select(query)
         return [row[3] for row in self._reader.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+
+
+async def _run_batch(conn: sqlite3.Connection, works: Sequence[Callable[[Tx], Awaitable[T]]]) -> list[T | Exception]:
+    """Each work in its own savepoint, all inside ``SAVEPOINT batch`` (undone whole if the
+    batch is cancelled or the transaction is lost)."""
+    conn.execute("SAVEPOINT batch")
+    results: list[T | Exception] = []
+    try:
+        for work in works:
+            try:
+                results.append(await _in_savepoint(conn, work))
+            except Exception as exc:  # noqa: BLE001 - the caller gets it in the list
+                if not conn.in_transaction:
+                    raise  # SQLite rolled the whole transaction back: nothing of the batch stands
+                results.append(exc)
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK TO batch")
+            conn.execute("RELEASE batch")
+        raise
+    conn.execute("RELEASE batch")
+    return results
+
+
+def _drop_deferred_indexes(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """Drop the indexes :meth:`SqliteStore.bulk` defers; their (name, DDL)."""
+    deferred = [
+        (name, sql)
+        for name, sql in conn.execute(
+            "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL "
+            "AND (tbl_name LIKE 'idx\\_%' ESCAPE '\\' OR tbl_name = 'history')"
+        )
+    ]
+    for name, _ in deferred:
+        conn.execute(f"DROP INDEX {name}")
+    return deferred
+
+
+def _create_indexes(conn: sqlite3.Connection, deferred: list[tuple[str, str]]) -> None:
+    for _, sql in deferred:
+        conn.execute(sql)
+    conn.execute("PRAGMA optimize")
+
+
+def _clear(conn: sqlite3.Connection) -> None:
+    for table in ("resources", "history", *(t for t, _ in _INDEX_TABLES.values())):
+        conn.execute(f"DELETE FROM {table}")
