@@ -43,10 +43,11 @@ def bearer(store_url: str, scope: str = "system/*.cruds") -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running_server(store_url: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """``lienthong serve`` on a free loopback port; yields its base URL (``env``: extra variables)."""
+def running_server(store_url: str, env: dict[str, str] | None = None, args: list[str] | None = None) -> Iterator[str]:
+    """``lienthong serve`` on a free loopback port; yields its base URL (``env``: extra variables,
+    ``args``: extra options such as ``--workers 2``)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--store", store_url, "--log-level", "warning"]
+    cmd = [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--store", store_url, "--log-level", "warning", *(args or [])]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
     base = f"http://127.0.0.1:{port}/fhir"
     try:
