@@ -65,25 +65,9 @@ async def floor_single(resources: list[dict], folder: Path) -> Measure:
     return m
 
 
-async def floor_bundles(bundles: list[dict], folder: Path) -> Measure:
-    store = SqliteStore(str(folder / "floor-bundles.db"))
-    await store.open()
-    repo = Repository(store, Settings())
-    lat = []
-    t0 = time.perf_counter()
-    for b in bundles:
-        t = time.perf_counter()
-        processor = BundleProcessor(repo)
-        _, entries = processor.parse(copy.deepcopy(b))
-        await processor.transaction(entries)
-        lat.append(time.perf_counter() - t)
-    m = Measure("floor, bundle of 100 (in-process)", 100 * len(bundles), time.perf_counter() - t0, lat)
-    await store.close()
-    return m
-
-
-async def floor_bundles_concurrent(bundles: list[dict], folder: Path, concurrency: int) -> Measure:
-    """The same Bundles with ``concurrency`` units in flight (the store may group their commits)."""
+async def floor_bundles(bundles: list[dict], folder: Path, concurrency: int = 1) -> Measure:
+    """The Bundles through BundleProcessor in-process, ``concurrency`` units in flight (the store
+    may group their commits)."""
     store = SqliteStore(str(folder / f"floor-bundles-c{concurrency}.db"))
     await store.open()
     repo = Repository(store, Settings())
@@ -100,7 +84,8 @@ async def floor_bundles_concurrent(bundles: list[dict], folder: Path, concurrenc
 
     t0 = time.perf_counter()
     await asyncio.gather(*(lane() for _ in range(concurrency)))
-    m = Measure(f"floor, bundle of 100, {concurrency} at once", 100 * len(bundles), time.perf_counter() - t0, lat)
+    name = "floor, bundle of 100 (in-process)" if concurrency == 1 else f"floor, bundle of 100, {concurrency} at once"
+    m = Measure(name, 100 * len(bundles), time.perf_counter() - t0, lat)
     await store.close()
     return m
 
@@ -160,7 +145,7 @@ def main() -> None:
         folder = Path(tmp)
         f_single = asyncio.run(floor_single(resources, folder))
         f_bundle = asyncio.run(floor_bundles(bundles, folder))
-        f_many = asyncio.run(floor_bundles_concurrent(make_bundles(args.bundles, seed=11), folder, args.concurrency)) \
+        f_many = asyncio.run(floor_bundles(make_bundles(args.bundles, seed=11), folder, args.concurrency)) \
             if args.concurrency > 1 else None
         extra = ["--workers", str(args.workers)] if args.workers else []
         with running_server(f"sqlite:///{folder / 'http.db'}", args=extra) as base:

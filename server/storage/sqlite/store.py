@@ -947,18 +947,25 @@ class _GroupWriter:
             _settle(unit.answer, error)
 
 
-async def _in_savepoint(conn: sqlite3.Connection, work: Callable[[Tx], Awaitable[T]]) -> T:
-    """``work`` inside ``SAVEPOINT unit``: rolled back to it (alone) when it raises."""
-    conn.execute("SAVEPOINT unit")
+@contextmanager
+def _savepoint(conn: sqlite3.Connection, name: str) -> Iterator[None]:
+    """``SAVEPOINT name`` around the block: rolled back to it (alone) when the block raises
+    (unless SQLite already rolled the whole transaction back)."""
+    conn.execute(f"SAVEPOINT {name}")
     try:
-        result = await work(_SqliteTx(conn))
+        yield
     except BaseException:
         if conn.in_transaction:
-            conn.execute("ROLLBACK TO unit")
-            conn.execute("RELEASE unit")
+            conn.execute(f"ROLLBACK TO {name}")
+            conn.execute(f"RELEASE {name}")
         raise
-    conn.execute("RELEASE unit")
-    return result
+    conn.execute(f"RELEASE {name}")
+
+
+async def _in_savepoint(conn: sqlite3.Connection, work: Callable[[Tx], Awaitable[T]]) -> T:
+    """``work`` inside ``SAVEPOINT unit``: rolled back to it (alone) when it raises."""
+    with _savepoint(conn, "unit"):
+        return await work(_SqliteTx(conn))
 
 
 def _sync_work(fn: Callable[[sqlite3.Connection], T]) -> Callable[[Tx], Awaitable[T]]:
@@ -1174,9 +1181,8 @@ class SqliteStore(Store):
 async def _run_batch(conn: sqlite3.Connection, works: Sequence[Callable[[Tx], Awaitable[T]]]) -> list[T | Exception]:
     """Each work in its own savepoint, all inside ``SAVEPOINT batch`` (undone whole if the
     batch is cancelled or the transaction is lost)."""
-    conn.execute("SAVEPOINT batch")
     results: list[T | Exception] = []
-    try:
+    with _savepoint(conn, "batch"):
         for work in works:
             try:
                 results.append(await _in_savepoint(conn, work))
@@ -1184,12 +1190,6 @@ async def _run_batch(conn: sqlite3.Connection, works: Sequence[Callable[[Tx], Aw
                 if not conn.in_transaction:
                     raise  # SQLite rolled the whole transaction back: nothing of the batch stands
                 results.append(exc)
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK TO batch")
-            conn.execute("RELEASE batch")
-        raise
-    conn.execute("RELEASE batch")
     return results
 
 
