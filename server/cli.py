@@ -97,8 +97,10 @@ def _serve(args: argparse.Namespace) -> int:
     saved = {name: os.environ.get(name) for name in worker_env}
     os.environ.update(worker_env)
     try:
+        # keep-alive: idle connections stay open 75 s (uvicorn's 5 s closes a pooled client's
+        # connection under it, and a POST sent on it then fails rather than being retried)
         uvicorn.run("server.app:app_from_env", factory=True, host=args.host, port=args.port, workers=workers,
-                    loop="uvloop", http=NoDelayHttpToolsProtocol, log_level=args.log_level)
+                    loop="uvloop", http=NoDelayHttpToolsProtocol, log_level=args.log_level, timeout_keep_alive=75)
     finally:  # leave the caller's environment as it was (matters when called in-process)
         for name, value in saved.items():
             if value is None:

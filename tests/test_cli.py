@@ -47,4 +47,5 @@ def test_auth_off_on_loopback_says_so(tmp_path, capsys: pytest.CaptureFixture[st
     assert cli.main(["serve", "--host", "127.0.0.1", "--store", f"sqlite:///{tmp_path / 'x.db'}", "--workers", "2"]) == 0
     (app, options, auth), = started
     assert app == "server.app:app_from_env" and options["factory"] and options["workers"] == 2 and auth == "off"
+    assert options["timeout_keep_alive"] >= 60  # pooled clients must not find their connection closed under them
     assert "authorization is OFF" in capsys.readouterr().err
