@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from ..fhir.outcome import FhirError, Issue, operation_outcome
+from ..storage.base import StoreBusy
 from .negotiation import fhir_response
 
 log = logging.getLogger("lienthong")
@@ -39,6 +40,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         issues = [Issue("invalid", str(e.get("msg")), (".".join(str(p) for p in e.get("loc", ())),)) for e in exc.errors()]
         return fhir_response(operation_outcome(issues), 400)
+
+    @app.exception_handler(StoreBusy)
+    async def _busy(request: Request, exc: StoreBusy) -> Response:
+        issue = Issue("transient", f"The server is busy: {exc}; nothing was written, try again", severity="error")
+        return fhir_response(operation_outcome([issue]), 503, {"Retry-After": "1"})
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> Response:

@@ -146,6 +146,11 @@ class StoreConfigError(Exception):
     """The store cannot be used as configured (e.g. MongoDB that is not a replica set)."""
 
 
+class StoreBusy(Exception):
+    """The write could not start in time: another process held the store's write lock.
+    Nothing was written; the client may try again (HTTP 503 with Retry-After)."""
+
+
 class Tx(ABC):
     """Reads and writes inside one atomic unit; reads see this unit's own writes."""
 

@@ -135,3 +135,34 @@ async def test_concurrent_updates_without_if_match_lose_nothing(client) -> None:
     statuses = await asyncio.gather(*(attempt(n) for n in range(8)))
     assert all(s == 200 for s in statuses)
     assert (await client.get("Patient/many")).json()["meta"]["versionId"] == "9"
+
+
+async def test_a_write_that_cannot_get_the_store_is_503_with_retry_after(tmp_path) -> None:
+    """Another process holding SQLite's write lock past the timeout: 503, Retry-After, nothing
+    written; reads go on meanwhile. (SQLite only: MongoDB has no file lock to hold.)"""
+    import sqlite3
+
+    from server.app import create_app
+    from server.storage.sqlite.store import SqliteStore
+
+    from .conftest import SMALL_LIMITS, client_for, token_for
+
+    store = SqliteStore(str(tmp_path / "busy.db"), lock_timeout=0.2)
+    await store.open()
+    app = create_app(SMALL_LIMITS, store)
+    other = None
+    try:
+        async with client_for(app, await token_for(app)) as client:
+            other = sqlite3.connect(store.path, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")
+            r = await client.post("Patient", json=patient(), headers=JSON)
+            assert r.status_code == 503 and r.headers["Retry-After"] == "1"
+            assert issues(r.json())[0]["code"] == "transient"
+            assert (await client.get("Patient")).status_code == 200
+            other.execute("ROLLBACK")
+            assert (await client.post("Patient", json=patient(), headers=JSON)).status_code == 201
+    finally:
+        if other is not None:
+            other.close()
+        await app.state.audit.stop()
+        await store.close()

@@ -10,7 +10,7 @@ from typing import AsyncIterator
 
 import pytest
 
-from server.storage.base import Tx, VersionConflict, Write
+from server.storage.base import StoreBusy, Tx, VersionConflict, Write
 from server.storage.index import ANY, TokenMatch
 from server.storage.sqlite.store import SqliteStore
 from storage_helpers import found, put, tok, version
@@ -188,7 +188,7 @@ async def test_a_lock_never_released_fails_the_write_after_the_timeout(tmp_path:
     other = _lock_from_another_connection(store.path)
     try:
         started = time.monotonic()
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
+        with pytest.raises(StoreBusy, match="locked"):
             await store.atomic(_create(1))
         assert time.monotonic() - started < 2
     finally:

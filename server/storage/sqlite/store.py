@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence, TypeVar
 
 from ... import jsonio
-from ..base import HistoryQuery, Page, Query, SortKey, Store, Tx, Version, VersionConflict, Write, check_key
+from ..base import HistoryQuery, Page, Query, SortKey, Store, StoreBusy, Tx, Version, VersionConflict, Write, check_key
 from ..index import (
     ANY,
     KIND_COLUMNS,
@@ -867,8 +867,10 @@ class _GroupWriter:
                 self.conn.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
-                if not _busy(exc) or loop.time() + pause > deadline:
+                if not _busy(exc):
                     raise
+                if loop.time() + pause > deadline:
+                    raise StoreBusy(f"the database stayed locked by another writer for {self.lock_timeout:g} s") from exc
             await asyncio.sleep(pause)
             pause = min(pause * 2, _LOCK_PAUSES[1])
 
