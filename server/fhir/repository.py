@@ -20,7 +20,7 @@ from .. import jsonio
 from ..auth.access import FULL, Access
 from ..config import Settings
 from ..storage.base import HistoryQuery, Page, Query, Store, Tx, Version, VersionConflict, Write
-from ..storage.index import Term
+from ..storage.index import IndexValue, Term
 from .outcome import FhirError, Issue, bad_request, gone, not_found, precondition_failed
 from .resource import body_of, content_equal, stamp
 from .resource_types import RESOURCE_TYPES
@@ -101,8 +101,16 @@ class Repository:
         page = await tx.search(Query(type_, where, limit=2))
         return page.versions
 
-    def prepare(self, type_: str, id_: str, resource: dict[str, Any], previous: Version | None = None, method: str = "POST") -> tuple[Write, dict[str, Any]]:
-        """The write that makes ``resource`` the next version: stamped, serialised, indexed.
+    def index_of(self, resource: dict[str, Any]) -> tuple[IndexValue, ...]:
+        """The search index of ``resource`` as it will be stored. It does not depend on what the
+        server stamps (the id and ``meta.versionId``/``lastUpdated`` are columns, not index
+        values), so it can be extracted before the atomic unit, outside the store's write lock."""
+        return extract_index(self.search_params, resource)
+
+    def prepare(self, type_: str, id_: str, resource: dict[str, Any], previous: Version | None = None, method: str = "POST",
+                index: tuple[IndexValue, ...] | None = None) -> tuple[Write, dict[str, Any]]:
+        """The write that makes ``resource`` the next version: stamped, serialised, indexed
+        (``index``: extracted ahead by :meth:`index_of`).
 
         With ``require_profiles`` every write of a core type passes the Vietnamese profiles
         first (422 with every problem otherwise); all write paths come through here.
@@ -117,7 +125,8 @@ class Repository:
             ts = previous.ts + 1  # keep a resource's versions in time order
         stored = stamp(resource, id_, vid, ts)
         version = Version(type_, id_, vid, ts, method, jsonio.dumps(stored))  # type: ignore[arg-type]
-        index = extract_index(self.search_params, stored)
+        if index is None:
+            index = extract_index(self.search_params, stored)
         return Write(version, index, previous.vid if previous else None), stored
 
     async def atomic(self, work: Callable[[Tx], Awaitable[T]], attempts: int = 8) -> T:
@@ -182,7 +191,8 @@ class Repository:
 
     # ------------------------------------------------------------------- writes
 
-    async def create(self, tx: Tx, type_: str, resource: dict[str, Any], *, if_none_exist: str | None = None, id_: str | None = None) -> Result:
+    async def create(self, tx: Tx, type_: str, resource: dict[str, Any], *, if_none_exist: str | None = None, id_: str | None = None,
+                     index: tuple[IndexValue, ...] | None = None) -> Result:
         """POST: a new resource with a server id (``id_`` is for transactions' pre-assigned ids)."""
         if if_none_exist:
             found = await self.matches(tx, type_, if_none_exist)
@@ -191,11 +201,12 @@ class Repository:
             if found:
                 return Result(found[0], body_of(found[0]), 200, [Issue("duplicate", f"{type_}/{found[0].id} already matches '{if_none_exist}'; nothing created", severity="information")])
         new_id = id_ or str(uuid.uuid4())
-        write, stored = self.prepare(type_, new_id, resource, None, "POST")
+        write, stored = self.prepare(type_, new_id, resource, None, "POST", index)
         await tx.write(write)
         return Result(write.version, stored, 201)
 
-    async def update(self, tx: Tx, type_: str, id_: str, resource: dict[str, Any], *, if_match: int | None = None) -> Result:
+    async def update(self, tx: Tx, type_: str, id_: str, resource: dict[str, Any], *, if_match: int | None = None,
+                     index: tuple[IndexValue, ...] | None = None) -> Result:
         """PUT ``type/id``: a new version, or a create with the client's id."""
         previous = await tx.current(type_, id_)
         if if_match is not None and (previous is None or previous.vid != if_match or previous.deleted):
@@ -203,7 +214,7 @@ class Repository:
             raise precondition_failed(f"If-Match version {if_match} of {type_}/{id_} does not match: {found}")
         if previous is not None and not previous.deleted and content_equal(body_of(previous), resource):
             return Result(previous, body_of(previous), 200, [Issue("informational", "No change: the content equals the current version, no new version was made", severity="information")])
-        write, stored = self.prepare(type_, id_, resource, previous, "PUT")
+        write, stored = self.prepare(type_, id_, resource, previous, "PUT", index)
         try:
             await tx.write(write)
         except VersionConflict as exc:
