@@ -285,13 +285,15 @@ async def _use_jti(store: Store, client_id: str, jti: str, until: int) -> None:
         await store.put_record(JTI_KIND, key, {"until": until})
     _uses += 1
     if _uses % 200 == 0:  # now and then, forget ids whose assertions have expired
-        await purge_jtis(store)
+        await sweep(store, JTI_KIND)
 
 
-async def purge_jtis(store: Store) -> int:
+async def sweep(store: Store, kind: str) -> int:
+    """Forget the records of ``kind`` whose ``until`` has passed (assertion ids here; codes and
+    refresh tokens in :mod:`oauth`); how many went."""
     now = time.time()
     gone = 0
-    for key, body in await store.list_records(JTI_KIND):
-        if body.get("until", 0) < now and await store.take_record(JTI_KIND, key) is not None:
+    for key, body in await store.list_records(kind):
+        if body.get("until", 0) < now and await store.take_record(kind, key) is not None:
             gone += 1
     return gone

@@ -488,13 +488,4 @@ async def _sweep_now_and_then(store: Store, kind: str, every: int = 200) -> None
     """Every ``every`` writes of ``kind`` in this process, drop its expired records."""
     _writes[kind] = _writes.get(kind, 0) + 1
     if _writes[kind] % every == 0:
-        await sweep(store, kind)
-
-
-async def sweep(store: Store, kind: str) -> int:
-    now = time.time()
-    gone = 0
-    for key, body in await store.list_records(kind):
-        if body.get("until", 0) < now and await store.take_record(kind, key) is not None:
-            gone += 1
-    return gone
+        await clients.sweep(store, kind)
