@@ -132,17 +132,11 @@ class Report:
         if self.failures:
             console.print(f"[bold]{self.failed} failed episode(s)[/bold]")
             for f in self.failures:
-                where = "record" if f.position is None else f"HOSO {f.position}"
-                console.print(f"  {escape(f.file)}  {where}  MA_LK {escape(f.ma_lk or '?')}  ({f.stage})")
-                for reason in f.reasons:
-                    console.print(f"      - {escape(reason)}")
+                _episode(console, f, f.reasons, "-", f"  ({f.stage})")
         if self.accepted:
             console.print(f"[bold]{len(self.accepted)} episode(s) stored with warnings[/bold] (accepted departures; --strict refuses them)")
             for a in self.accepted:
-                where = "record" if a.position is None else f"HOSO {a.position}"
-                console.print(f"  {escape(a.file)}  {where}  MA_LK {escape(a.ma_lk or '?')}")
-                for warning in a.warnings:
-                    console.print(f"      ~ {escape(warning)}")
+                _episode(console, a, a.warnings, "~")
         for p in self.file_errors:
             console.print(f"[red]unreadable[/red] {escape(p.file)}: {escape(p.reason)}")
         for p in self.skipped:
@@ -150,6 +144,14 @@ class Report:
         if self.quarantine:
             console.print(f"Failed episodes copied to {escape(str(self.quarantine))} (repair them, then import that folder again).")
         console.print("[green]All episodes stored.[/green]" if self.ok else "[red]Some episodes were not stored.[/red]")
+
+
+def _episode(console: Console, e: Failure | Accepted, lines: list[str], mark: str, tail: str = "") -> None:
+    """One episode of the report (file, HOSO or record, MA_LK) and its reasons or warnings."""
+    where = "record" if e.position is None else f"HOSO {e.position}"
+    console.print(f"  {escape(e.file)}  {where}  MA_LK {escape(e.ma_lk or '?')}{tail}")
+    for line in lines:
+        console.print(f"      {mark} {escape(line)}")
 
 
 def _size(n: int) -> str:
