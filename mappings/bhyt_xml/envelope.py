@@ -132,6 +132,7 @@ def _shapes(table: str) -> dict[str, Shape]:
     return out
 
 
+@lru_cache(maxsize=None)
 def keyed_by_episode(table: str) -> bool:
     """Whether the table's records carry MA_LK (XML12, the medical assessment, does not)."""
     return any("MA_LK" in layouts(s)[table].field_names for s in STANDARDS if table in layouts(s))

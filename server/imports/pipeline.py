@@ -102,7 +102,7 @@ class StoreInOrder(Generic[K]):
         except Exception as exc:  # a worker that died must fail this episode, not the run
             prepared = Prepared(failure=EpisodeFailed("map", [f"cannot be prepared: {type(exc).__name__}: {exc}"]))
         if before is not None:
-            await asyncio.shield(before)
+            await before
         try:
             if prepared.failure is not None:
                 return Outcome(key, prepared, failure=prepared.failure)

@@ -21,7 +21,7 @@ from server.auth.keys import new_key
 from server.auth.tokens import Principal, claims_for
 
 from .conftest import client_for, token_for
-from .helpers import issues
+from .helpers import JSON, issues
 
 pytestmark = pytest.mark.anyio
 
@@ -319,3 +319,23 @@ async def test_a_vendor_sends_insurance_tables_of_its_facilities_only(app) -> No
     async with client_for(app, await token_for(app, "system/*.cruds", facilities=tuple(facilities))) as c:
         r = await c.post("$import-bhyt", content=data, headers={"Content-Type": "application/xml"})
         assert r.status_code == 200 and all(e["response"]["status"].startswith("201") for e in r.json()["entry"]), r.text[:300]
+
+
+async def test_a_patient_token_cannot_import_other_patients_insurance_tables(app) -> None:  # type: ignore[no-untyped-def]
+    """$import-bhyt keeps several episodes in flight: each is still stored through the token's
+    guard, so a patient-context token writes nothing outside its compartment, and says why."""
+    from tests.bhyt_envelopes import envelope, generated, hoso
+
+    async with client_for(app, await token_for(app)) as admin:
+        r = await admin.post("Patient", json={"resourceType": "Patient", "name": [{"text": "Khác"}]}, headers=JSON)
+        own = r.json()["id"]
+    data = envelope([hoso(e) for e in generated(22, 3, "130")])
+    async with client_for(app, await token_for(app, "patient/*.cruds", patient=own)) as c:
+        r = await c.post("$import-bhyt", content=data, headers={"Content-Type": "application/xml"})
+    assert r.status_code == 200, r.text[:300]  # a batch-response: each episode refused on its own
+    entries = r.json()["entry"]
+    assert len(entries) == 3 and all(e["response"]["status"] == "403" for e in entries)
+    assert all("outside patient" in issues(e["response"]["outcome"])[0]["diagnostics"] for e in entries)
+    async with client_for(app, await token_for(app)) as admin:
+        assert (await admin.get("Encounter", params={"_summary": "count"})).json()["total"] == 0
+        assert (await admin.get("Patient", params={"_summary": "count"})).json()["total"] == 1  # only its own
