@@ -129,9 +129,9 @@ def rest_event(*, interaction: str, method: str, path: str, query: str, status: 
          "role": {"system": OBJECT_ROLE, "code": "1", "display": "Patient"}}
         for pid in sorted(patients)
     ]
-    seen: dict[str, int | None] = {}  # Type/id (searchable as entity=Type/id) → the version touched
-    for type_, id_, vid in touched:
-        seen[f"{type_}/{id_}"] = vid
+    seen: dict[str, int | None] = {}  # Type/id (searchable as entity=Type/id) → the version touched first
+    for type_, id_, vid in touched:  # (a write names the version it made before the one it replaced)
+        seen.setdefault(f"{type_}/{id_}", vid)
     shown = list(seen)[:MAX_ENTITIES]
     for ref in shown:
         entity: dict[str, Any] = {"what": {"reference": ref}, "type": {"system": ENTITY_TYPE, "code": "2", "display": "System Object"},

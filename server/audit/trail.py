@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from typing import Any, Callable
 
+from ..fhir.ids import new_id
 from ..storage.base import Store, Tx, Write
 
 log = logging.getLogger("lienthong.audit")
@@ -68,13 +68,14 @@ class AuditTrail:
             self._wake, self._idle, self._drained = asyncio.Event(), asyncio.Event(), asyncio.Event()
             self._task = loop.create_task(self._run(), name="audit-trail")
 
-    def _write(self, event: dict[str, Any]) -> Write:
-        return self.prepare("AuditEvent", str(uuid.uuid4()), event)[0]
+    def event_write(self, event: dict[str, Any]) -> Write:
+        """The write that stores ``event`` as a new AuditEvent (for a caller's unit of work)."""
+        return self.prepare("AuditEvent", new_id(), event)[0]
 
     async def write_in(self, tx: Tx, event: dict[str, Any]) -> None:
         """Store ``event`` now, inside the caller's unit of work (raw: no client rules apply)."""
         if self.enabled:
-            await tx.write(self._write(event))
+            await tx.write(self.event_write(event))
 
     async def record(self, event: dict[str, Any]) -> None:
         """Queue ``event``; it is stored within about ``delay`` seconds. Never raises."""
@@ -136,7 +137,7 @@ class AuditTrail:
         writes = []
         for item in items:
             try:
-                writes.append(self._write(item() if callable(item) else item))
+                writes.append(self.event_write(item() if callable(item) else item))
             except Exception:  # an event that cannot be built must not block the others
                 log.exception("an audit event could not be built and is dropped")
 

@@ -20,7 +20,7 @@ nobody that a resource exists outside their reach. Every version handed out is n
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Awaitable, Callable, Iterable, TypeVar
+from typing import Any, Awaitable, Callable, Iterable, Protocol, TypeVar
 
 from ..fhir.outcome import FhirError
 from ..fhir.resource import body_of
@@ -38,6 +38,16 @@ T = TypeVar("T")
 MAX_TOUCHED = 1000
 
 _LETTER_NAMES = {"c": "create", "u": "update", "d": "delete"}
+
+
+class CommitHook(Protocol):
+    """What runs inside every unit of work that wrote, with the versions it wrote and read
+    (the audit trail's :class:`~server.http.auditing.WriteAudit`)."""
+
+    async def __call__(self, tx: Tx, versions: list[Version]) -> None: ...
+
+    def ahead(self, versions: list[Version]) -> None:
+        """Before a unit expected to write and read ``versions``: do what can be done outside it."""
 
 
 class Rules:
@@ -101,7 +111,7 @@ def _and(query: Query, term: Term) -> Query:
 class GuardedStore(Store):
     """One request's view of ``inner`` (see the module docstring)."""
 
-    def __init__(self, inner: Store, rules: Rules, on_commit: Callable[[Tx, list[Version]], Awaitable[None]] | None = None) -> None:
+    def __init__(self, inner: Store, rules: Rules, on_commit: CommitHook | None = None) -> None:
         self.inner = inner
         self.rules = rules
         self.kind = inner.kind

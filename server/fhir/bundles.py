@@ -12,7 +12,7 @@ Batch: every entry on its own, each with its own status.
 
 from __future__ import annotations
 
-import uuid
+from .ids import new_id
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping
 from urllib.parse import parse_qsl, urlsplit
@@ -249,7 +249,7 @@ class BundleProcessor:
                     e.existing = found[0]
                     e.target = f"{e.type}/{found[0].id}"
                     return {}
-            e.target = f"{e.type}/{uuid.uuid4()}"
+            e.target = f"{e.type}/{new_id()}"
         elif e.id is not None:
             e.target = f"{e.type}/{e.id}"
         else:
@@ -257,7 +257,7 @@ class BundleProcessor:
             if len(found) > 1:
                 raise FhirError.of(412, "duplicate", f"The conditional update criteria match more than one {e.type}")
             body_id = (e.resource or {}).get("id")
-            e.target = f"{e.type}/{found[0].id if found else body_id or uuid.uuid4()}"
+            e.target = f"{e.type}/{found[0].id if found else body_id or new_id()}"
         return {}
 
     async def _write(self, tx: Tx, e: Entry, targets: dict[str, str], conditional: dict[str, str]) -> dict[str, Any]:

@@ -11,16 +11,17 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
-import uuid
+from .ids import new_id
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, TypeVar
 from urllib.parse import parse_qsl
 
 from .. import jsonio
 from ..auth.access import FULL, Access
+from ..auth.guard import CommitHook
 from ..config import Settings
 from ..storage.base import HistoryQuery, Page, Query, Store, Tx, Version, VersionConflict, Write
-from ..storage.index import IndexValue, Term
+from ..storage.index import Term
 from .outcome import FhirError, Issue, bad_request, gone, not_found, precondition_failed
 from .resource import body_of, content_equal, stamp
 from .resource_types import RESOURCE_TYPES
@@ -44,6 +45,30 @@ class Result:
     issues: list[Issue] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class Ahead:
+    """A single create or update worked out before its unit of work (stamped, serialised,
+    indexed): the unit runs under the store's write lock, and this work need not. It holds
+    while the resource's current version is still ``previous``; the unit checks that and
+    works the write out again if not."""
+
+    write: Write | None  #: None: the content equals ``previous``, no new version is made
+    stored: dict[str, Any] | None
+    previous: Version | None
+
+    def holds(self, current: Version | None) -> bool:
+        p = self.previous
+        if p is None or current is None:
+            return p is current
+        return (p.vid, p.ts) == (current.vid, current.ts)
+
+    def expected(self) -> list[Version]:
+        """The versions the unit will write and read, if this holds (the commit hook's guess)."""
+        if self.write is None:
+            return []
+        return [self.write.version, *((self.previous,) if self.previous is not None else ())]
+
+
 def now_us() -> int:
     return time.time_ns() // 1000
 
@@ -57,8 +82,11 @@ class Repository:
         self.parser = SearchParser(self.search_params, default_count=settings.default_count, max_count=settings.max_count)
         #: who this repository acts for: the server itself, or one request (see :meth:`scoped`)
         self.access: Access = FULL
+        #: the store itself, also in a request's view: only for guesses made ahead of a unit
+        self.unguarded = store
+        self.on_commit: CommitHook | None = None
 
-    def scoped(self, access: Access, on_commit: Callable[[Tx, list[Version]], Awaitable[None]] | None = None) -> "Repository":
+    def scoped(self, access: Access, on_commit: CommitHook | None = None) -> "Repository":
         """This repository as one request sees it: its store is a :class:`~server.auth.guard.GuardedStore`
         for ``access``; ``on_commit`` runs inside every unit of work that wrote (the audit trail)."""
         from ..auth.guard import GuardedStore, Rules
@@ -66,6 +94,7 @@ class Repository:
         view = copy.copy(self)
         view.access = access
         view.store = GuardedStore(self.store, Rules(access, self.search_params, self.restriction_term), on_commit)
+        view.on_commit = on_commit
         return view
 
     def restriction_term(self, type_: str, restriction: tuple[tuple[str, str], ...]) -> Term | None:
@@ -101,16 +130,9 @@ class Repository:
         page = await tx.search(Query(type_, where, limit=2))
         return page.versions
 
-    def index_of(self, resource: dict[str, Any]) -> tuple[IndexValue, ...]:
-        """The search index of ``resource`` as it will be stored. It does not depend on what the
-        server stamps (the id and ``meta.versionId``/``lastUpdated`` are columns, not index
-        values), so it can be extracted before the atomic unit, outside the store's write lock."""
-        return extract_index(self.search_params, resource)
-
-    def prepare(self, type_: str, id_: str, resource: dict[str, Any], previous: Version | None = None, method: str = "POST",
-                index: tuple[IndexValue, ...] | None = None) -> tuple[Write, dict[str, Any]]:
-        """The write that makes ``resource`` the next version: stamped, serialised, indexed
-        (``index``: extracted ahead by :meth:`index_of`).
+    def prepare(self, type_: str, id_: str, resource: dict[str, Any], previous: Version | None = None,
+                method: str = "POST") -> tuple[Write, dict[str, Any]]:
+        """The write that makes ``resource`` the next version: stamped, serialised, indexed.
 
         With ``require_profiles`` every write of a core type passes the Vietnamese profiles
         first (422 with every problem otherwise); all write paths come through here.
@@ -125,17 +147,35 @@ class Repository:
             ts = previous.ts + 1  # keep a resource's versions in time order
         stored = stamp(resource, id_, vid, ts)
         version = Version(type_, id_, vid, ts, method, jsonio.dumps(stored))  # type: ignore[arg-type]
-        if index is None:
-            index = extract_index(self.search_params, stored)
-        return Write(version, index, previous.vid if previous else None), stored
+        return Write(version, extract_index(self.search_params, stored), previous.vid if previous else None), stored
 
-    async def atomic(self, work: Callable[[Tx], Awaitable[T]], attempts: int = 8) -> T:
+    def ahead_create(self, type_: str, resource: dict[str, Any]) -> Ahead:
+        """A single create worked out before its unit (a new id: nothing to check inside)."""
+        write, stored = self.prepare(type_, new_id(), resource)
+        return Ahead(write, stored, None)
+
+    async def ahead_update(self, type_: str, id_: str, resource: dict[str, Any]) -> Ahead:
+        """A single update worked out before its unit, on the version current now. Read from
+        the store itself, not through the request's guard: it is a guess, never shown; the
+        unit reads the resource again through the guard and checks the guess."""
+        return self._plan_update(type_, id_, resource, await self.unguarded.current(type_, id_))
+
+    def _plan_update(self, type_: str, id_: str, resource: dict[str, Any], previous: Version | None) -> Ahead:
+        if previous is not None and not previous.deleted and content_equal(body_of(previous), resource):
+            return Ahead(None, None, previous)
+        write, stored = self.prepare(type_, id_, resource, previous, "PUT")
+        return Ahead(write, stored, previous)
+
+    async def atomic(self, work: Callable[[Tx], Awaitable[T]], attempts: int = 8, ahead: Ahead | None = None) -> T:
         """Run ``work`` in one atomic unit, again when a concurrent writer got there first.
 
         A :class:`VersionConflict` that reaches here came from a write without ``If-Match``
         (those with one are 412 already): the client asked for no precondition, so the
-        unit is simply replayed on the new current version.
+        unit is simply replayed on the new current version. ``ahead``: the single write the
+        unit is expected to make, so the commit hook (the audit event) can prepare outside it.
         """
+        if ahead is not None and self.on_commit is not None and ahead.expected():
+            self.on_commit.ahead(ahead.expected())
         for attempt in range(attempts):
             try:
                 return await self.store.atomic(work)
@@ -192,29 +232,35 @@ class Repository:
     # ------------------------------------------------------------------- writes
 
     async def create(self, tx: Tx, type_: str, resource: dict[str, Any], *, if_none_exist: str | None = None, id_: str | None = None,
-                     index: tuple[IndexValue, ...] | None = None) -> Result:
-        """POST: a new resource with a server id (``id_`` is for transactions' pre-assigned ids)."""
+                     ahead: Ahead | None = None) -> Result:
+        """POST: a new resource with a server id (``id_`` is for transactions' pre-assigned ids;
+        ``ahead``: the write made by :meth:`ahead_create`)."""
         if if_none_exist:
             found = await self.matches(tx, type_, if_none_exist)
             if len(found) > 1:
                 raise precondition_failed(f"If-None-Exist '{if_none_exist}' matches more than one {type_}")
             if found:
                 return Result(found[0], body_of(found[0]), 200, [Issue("duplicate", f"{type_}/{found[0].id} already matches '{if_none_exist}'; nothing created", severity="information")])
-        new_id = id_ or str(uuid.uuid4())
-        write, stored = self.prepare(type_, new_id, resource, None, "POST", index)
+        if ahead is not None and ahead.write is not None and ahead.stored is not None and id_ is None:
+            write, stored = ahead.write, ahead.stored
+        else:
+            write, stored = self.prepare(type_, id_ or new_id(), resource)
         await tx.write(write)
         return Result(write.version, stored, 201)
 
     async def update(self, tx: Tx, type_: str, id_: str, resource: dict[str, Any], *, if_match: int | None = None,
-                     index: tuple[IndexValue, ...] | None = None) -> Result:
-        """PUT ``type/id``: a new version, or a create with the client's id."""
+                     ahead: Ahead | None = None) -> Result:
+        """PUT ``type/id``: a new version, or a create with the client's id (``ahead``: the
+        write made by :meth:`ahead_update`, used if the resource has not changed since)."""
         previous = await tx.current(type_, id_)
         if if_match is not None and (previous is None or previous.vid != if_match or previous.deleted):
             found = "it does not exist" if previous is None else f"the current version is {previous.vid}" + (" (deleted)" if previous.deleted else "")
             raise precondition_failed(f"If-Match version {if_match} of {type_}/{id_} does not match: {found}")
-        if previous is not None and not previous.deleted and content_equal(body_of(previous), resource):
+        plan = ahead if ahead is not None and ahead.holds(previous) else self._plan_update(type_, id_, resource, previous)
+        if plan.write is None or plan.stored is None:
+            assert previous is not None
             return Result(previous, body_of(previous), 200, [Issue("informational", "No change: the content equals the current version, no new version was made", severity="information")])
-        write, stored = self.prepare(type_, id_, resource, previous, "PUT", index)
+        write, stored = plan.write, plan.stored
         try:
             await tx.write(write)
         except VersionConflict as exc:

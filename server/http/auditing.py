@@ -1,7 +1,7 @@
 """What each request did, handed to the audit trail: writes inside their unit of work, the rest after.
 
 A request that committed writes is described by the AuditEvent written in the same unit
-(:func:`commit_hook`), so the event exists exactly when the writes do. Everything else
+(:class:`WriteAudit`), so the event exists exactly when the writes do. Everything else
 (reads, searches, failures, refusals, batches) gets one AuditEvent when the response has
 been sent (:func:`finish`), queued so the client does not wait for it.
 """
@@ -15,7 +15,7 @@ from fastapi import Request
 
 from ..fhir.resource import body_of
 from ..fhir.search.registry import SearchRegistry
-from ..storage.base import Tx, Version
+from ..storage.base import Tx, Version, Write
 
 _ID = r"[A-Za-z0-9\-.]{1,64}"
 _T = r"[A-Z][A-Za-z]+"
@@ -63,26 +63,47 @@ def patients_in(registry: SearchRegistry, versions: list[Version]) -> set[str]:
     return out
 
 
-def commit_hook(request: Request) -> Callable[[Tx, list[Version]], Awaitable[None]]:
-    """Writes the AuditEvent of a unit of work's writes into that same unit."""
+class WriteAudit:
+    """The AuditEvent of a unit of work's writes, written inside that unit (the
+    ``on_commit`` hook of the request's :class:`~server.auth.guard.GuardedStore`).
 
-    async def hook(tx: Tx, written: list[Version]) -> None:
+    Building the event (its JSON, its search index) costs more than storing it, and the unit
+    runs under the store's write lock. When the caller knows what a unit will write (a single
+    create or update), :meth:`ahead` builds the event before the unit; the unit uses it if it
+    wrote exactly those versions, and builds its own otherwise (a wrong guess costs only time).
+    """
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self._ahead: tuple[tuple[tuple[str, str, int, int], ...], Write] | None = None
+
+    def ahead(self, versions: list[Version]) -> None:
+        if self.request.app.state.audit.enabled:
+            self._ahead = (_key(versions), self._build(versions))
+
+    async def __call__(self, tx: Tx, written: list[Version]) -> None:
+        if not self.request.app.state.audit.enabled:
+            return
+        ahead, self._ahead = self._ahead, None
+        await tx.write(ahead[1] if ahead is not None and ahead[0] == _key(written) else self._build(written))
+
+    def _build(self, written: list[Version]) -> Write:
         from ..audit.events import rest_event
 
-        audit = request.app.state.audit
-        if not audit.enabled:
-            return
-        scope = request.scope
-        registry = request.app.state.repo.search_params
+        app, scope = self.request.app, self.request.scope
         event = rest_event(
             interaction=scope["state"].get("interaction") or interaction_of(scope["method"], scope["path"]),
             method=scope["method"], path=scope["path"], query=scope.get("query_string", b"").decode("latin-1"),
             status=200, access=scope["state"]["access"], source_ip=source_ip(scope),
-            touched=[(v.type, v.id, v.vid) for v in written], patients=patients_in(registry, written),
+            touched=[(v.type, v.id, v.vid) for v in written], patients=patients_in(app.state.repo.search_params, written),
         )
-        await audit.write_in(tx, event)
+        return app.state.audit.event_write(event)
 
-    return hook
+
+def _key(versions: list[Version]) -> tuple[tuple[str, str, int, int], ...]:
+    """Which versions these are: a version's (type, id, vid) never changes content, and the
+    stamp tells a version prepared ahead from one prepared inside the unit."""
+    return tuple((v.type, v.id, v.vid, v.ts) for v in versions)
 
 
 def finisher(app: Any) -> Callable[[dict[str, Any], int], Awaitable[None]]:

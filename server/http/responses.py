@@ -12,7 +12,7 @@ from ..fhir.outcome import FhirError, Issue, operation_outcome
 from ..fhir.repository import Repository, Result
 from ..fhir.resource import body_of, etag
 from ..storage.base import Version
-from .auditing import commit_hook
+from .auditing import WriteAudit
 from .negotiation import fhir_response, wants_pretty
 from .requests import Prefer
 
@@ -31,7 +31,7 @@ def repo_of(request: Request) -> Repository:
         access = state.get("access")
         if access is None:
             raise FhirError.of(401, "login", "Not authenticated")
-        view = request.app.state.repo.scoped(access, commit_hook(request))
+        view = request.app.state.repo.scoped(access, WriteAudit(request))
         state["repo"] = view
     return view
 

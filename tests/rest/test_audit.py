@@ -55,6 +55,15 @@ async def test_a_write_is_audited_inside_its_own_unit_of_work(app, client) -> No
     assert b'"create"' in events[0].body and f"Patient/{pid}".encode() in events[0].body
 
 
+async def test_an_update_is_audited_with_the_version_it_made(app, client) -> None:  # type: ignore[no-untyped-def]
+    pid = (await client.post("Patient", json={"resourceType": "Patient", "gender": "male"})).json()["id"]
+    assert (await client.put(f"Patient/{pid}", json={"resourceType": "Patient", "id": pid, "gender": "female"})).status_code == 200
+    updates = [e for e in await _events(app, entity=f"Patient/{pid}") if e["subtype"][0]["code"] == "update"]
+    assert len(updates) == 1
+    [entity] = [x for x in updates[0]["entity"] if x.get("what", {}).get("reference") == f"Patient/{pid}" and x["role"]["code"] == "4"]
+    assert entity["detail"] == [{"type": "versionId", "valueString": "2"}]
+
+
 async def test_refusals_and_failures_are_audited(app, client) -> None:  # type: ignore[no-untyped-def]
     assert (await client.post("Patient", json={"resourceType": "Patient", "gender": "robot"})).status_code in (400, 422)
     async with client_for(app, "not-a-token") as anonymous:

@@ -34,8 +34,8 @@ async def create(request: Request, type_: str) -> Response:
     repo.check_type(type_)
     resource = await _body(request, type_)
     if_none_exist = request.headers.get("if-none-exist")
-    index = repo.index_of(resource)  # here, not inside the unit: the write lock is held there
-    result = await repo.atomic(lambda tx: repo.create(tx, type_, resource, if_none_exist=if_none_exist, index=index))
+    ahead = repo.ahead_create(type_, resource)  # here, not inside the unit: the write lock is held there
+    result = await repo.atomic(lambda tx: repo.create(tx, type_, resource, if_none_exist=if_none_exist, ahead=ahead), ahead=ahead)
     return write_response(request, result, Prefer.of(request))
 
 
@@ -84,8 +84,8 @@ async def update(request: Request, type_: str, id_: str) -> Response:
     _check_id(type_, id_)
     resource = await _body(request, type_, id_, require_id=True)
     expected = if_match(request)
-    index = repo.index_of(resource)  # here, not inside the unit: the write lock is held there
-    result = await repo.atomic(lambda tx: repo.update(tx, type_, id_, resource, if_match=expected, index=index))
+    ahead = await repo.ahead_update(type_, id_, resource)  # here, not inside the unit: the write lock is held there
+    result = await repo.atomic(lambda tx: repo.update(tx, type_, id_, resource, if_match=expected, ahead=ahead), ahead=ahead)
     return write_response(request, result, Prefer.of(request))
 
 
