@@ -12,17 +12,17 @@ Batch: every entry on its own, each with its own status.
 
 from __future__ import annotations
 
-from .ids import new_id
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping
 from urllib.parse import parse_qsl, urlsplit
 
 from ..storage.base import Tx, Version
 from .dates import instant
+from .ids import new_id
 from .intake import resource_issues, status_for
 from .outcome import FhirError, Issue, bad_request, not_found, operation_outcome
 from .repository import Repository, Result
-from .resource import ID_RE, body_of, etag, parse_etag
+from .resource import ID_RE, Path, body_of, etag, holder_at, parse_etag, reference_paths, with_references
 
 REASONS = {200: "OK", 201: "Created", 204: "No Content", 304: "Not Modified", 400: "Bad Request", 404: "Not Found", 409: "Conflict", 410: "Gone", 412: "Precondition Failed", 422: "Unprocessable Entity", 500: "Internal Server Error"}
 ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "GET": 3, "HEAD": 3}
@@ -46,6 +46,7 @@ class Entry:
     target: str | None = None  # "Type/id" this entry creates or updates, fixed before writing
     existing: Version | None = None  # conditional create that matched
     problems: list[Issue] = field(default_factory=list)
+    refs: list[Path] | None = None  # where the resource's references are (found when parsed)
 
     @property
     def label(self) -> str:
@@ -145,6 +146,7 @@ class BundleProcessor:
                 entry.problems.append(Issue("required", f"A {method} entry needs a resource", (f"{where}.resource",)))
             else:
                 entry.resource = resource
+                entry.refs = reference_paths(resource)
                 args = (entry.type, entry.id if method == "PUT" else None, method == "PUT" and entry.id is not None)
                 if done is not None and done[:3] == args:
                     entry.problems.extend(done[3])
@@ -262,7 +264,7 @@ class BundleProcessor:
 
     async def _write(self, tx: Tx, e: Entry, targets: dict[str, str], conditional: dict[str, str]) -> dict[str, Any]:
         assert e.resource is not None and e.target is not None
-        resource = await self._rewrite_references(tx, e.resource, targets, conditional)
+        resource = await self._rewrite_references(tx, e, targets, conditional)
         type_, _, id_ = e.target.partition("/")
         if e.method == "POST":
             if e.existing is not None:
@@ -302,30 +304,20 @@ class BundleProcessor:
             version = current
         return {"resource": body_of(version), "response": {"status": _status(200), "etag": etag(version.vid), "lastModified": instant(version.ts)}}
 
-    async def _rewrite_references(self, tx: Tx, resource: dict[str, Any], targets: dict[str, str], conditional: dict[str, str]) -> dict[str, Any]:
-        """A copy of ``resource`` whose references point at the ids fixed for this transaction."""
-        pending: list[dict[str, Any]] = []
-
-        def walk(node: Any) -> Any:
-            if isinstance(node, dict):
-                out = {k: walk(v) for k, v in node.items()}
-                ref = out.get("reference")
-                if isinstance(ref, str):
-                    if ref in targets:
-                        out["reference"] = targets[ref]
-                    elif ref in conditional:
-                        out["reference"] = conditional[ref]
-                    elif "?" in ref or ref.startswith("urn:uuid:") or ref.startswith("urn:oid:"):
-                        pending.append(out)
-                return out
-            if isinstance(node, list):
-                return [walk(v) for v in node]
-            return node
-
-        copy = walk(resource)
-        for ref_holder in pending:
-            ref_holder["reference"] = await self._resolve_reference(tx, ref_holder["reference"])
-        return copy
+    async def _rewrite_references(self, tx: Tx, e: Entry, targets: dict[str, str], conditional: dict[str, str]) -> dict[str, Any]:
+        """``e``'s resource with its references pointing at the ids fixed for this transaction
+        (a new object: the entry's own resource stays as sent, should the unit run again)."""
+        assert e.resource is not None
+        changes: list[tuple[Path, str]] = []
+        for path in e.refs if e.refs is not None else reference_paths(e.resource):
+            ref = holder_at(e.resource, path)["reference"]
+            if ref in targets:
+                changes.append((path, targets[ref]))
+            elif ref in conditional:
+                changes.append((path, conditional[ref]))
+            elif "?" in ref or ref.startswith("urn:uuid:") or ref.startswith("urn:oid:"):
+                changes.append((path, await self._resolve_reference(tx, ref)))
+        return with_references(e.resource, changes)
 
     async def _resolve_reference(self, tx: Tx, ref: str) -> str:
         if ref.startswith(("urn:uuid:", "urn:oid:")):

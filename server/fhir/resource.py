@@ -83,3 +83,55 @@ def references(node: Any) -> Iterator[tuple[str, str]]:
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
+
+
+#: where in a resource a ``reference`` string sits: the keys and list positions down to its holder
+Path = tuple["str | int", ...]
+
+
+def reference_paths(node: Any) -> list[Path]:
+    """The path of every object that holds a ``reference`` string, anywhere in ``node``, in
+    document order.
+
+    Found once, outside the unit of work, so rewriting a transaction's references inside it
+    touches only those objects (:func:`with_references`) instead of walking the whole resource."""
+    out: list[Path] = []
+    stack: list[tuple[Any, Path]] = [(node, ())]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("reference"), str):
+                out.append(path)
+            stack.extend(reversed([(v, (*path, k)) for k, v in item.items() if isinstance(v, (dict, list))]))
+        else:
+            stack.extend(reversed([(v, (*path, i)) for i, v in enumerate(item) if isinstance(v, (dict, list))]))
+    return out
+
+
+def with_references(resource: dict[str, Any], changes: list[tuple[Path, str]]) -> dict[str, Any]:
+    """``resource`` with the ``reference`` at each path set to a new value. ``resource`` itself
+    is left as it was: only the objects and lists on the changed paths are copied, the rest
+    is shared (nothing downstream changes a resource in place)."""
+    if not changes:
+        return resource
+    root = dict(resource)
+    copies: dict[Path, Any] = {(): root}
+    for path, value in changes:
+        node = root
+        for depth in range(len(path)):
+            prefix = path[: depth + 1]
+            child = copies.get(prefix)
+            if child is None:
+                child = node[path[depth]]
+                child = dict(child) if isinstance(child, dict) else list(child)
+                node[path[depth]] = copies[prefix] = child
+            node = child
+        node["reference"] = value
+    return root
+
+
+def holder_at(resource: dict[str, Any], path: Path) -> dict[str, Any]:
+    node: Any = resource
+    for key in path:
+        node = node[key]
+    return node  # type: ignore[no-any-return]

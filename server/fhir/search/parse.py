@@ -57,6 +57,8 @@ class _Unsupported(Exception):
 
 def split_commas(value: str) -> list[str]:
     """Split on commas not escaped with a backslash, then unescape."""
+    if "\\" not in value:
+        return value.split(",")
     parts, cur, i = [], [], 0
     while i < len(value):
         ch = value[i]
