@@ -15,6 +15,7 @@ from typing import Any, AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .audit.trail import AuditTrail
@@ -23,6 +24,7 @@ from .config import Settings
 from .fhir.repository import Repository
 from .http.auditing import finisher
 from .http.errors import install_error_handlers
+from .http.negotiation import FormatMiddleware
 from .http.security import SecurityMiddleware
 from .http.routers import auth as auth_routes
 from .http.routers import conformance, history, metadata, operations, resources, search, system, terminology, validation
@@ -59,6 +61,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
     app.state.verifier = Verifier(settings, store)
     install_error_handlers(app)
     app.add_middleware(SecurityMiddleware, settings=settings, verifier=app.state.verifier, finish=finisher(app))
+    app.add_middleware(FormatMiddleware)  # outside the security door: a 401 is XML too, for an XML client
+    app.add_middleware(GZipMiddleware, minimum_size=1024)  # only for a client that sends Accept-Encoding: gzip
     if settings.cors_origins:  # outermost: a preflight carries no token
         app.add_middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"],

@@ -87,7 +87,7 @@ def capability_statement(repo: Repository, base_url: str, software_version: str,
         "software": {"name": "Liên Thông", "version": software_version},
         "implementation": {"description": f"Liên Thông FHIR server ({store_kind} store)", "url": base_url},
         "fhirVersion": "4.0.1",
-        "format": ["application/fhir+json", "json"],
+        "format": ["application/fhir+json", "json", "application/fhir+xml", "xml"],
         "rest": [
             {
                 "mode": "server",

@@ -8,16 +8,15 @@ from typing import Any
 from fastapi import Request
 
 from ..config import Settings
-from ..fhir.intake import parse_json
 from ..fhir.outcome import FhirError, bad_request
 from ..fhir.resource import parse_etag
-from .negotiation import check_content_type
+from .negotiation import parse_fhir_body
 
 
-async def read_json(request: Request, settings: Settings) -> Any:
-    """The JSON body, refusing more than ``max_request_bytes`` before reading it all."""
-    check_content_type(request)
-    return parse_json(await read_body(request, settings))
+async def read_fhir_body(request: Request, settings: Settings) -> Any:
+    """The body, FHIR JSON or XML (as its ``Content-Type`` says), as FHIR JSON; more than
+    ``max_request_bytes`` is refused before it is all read."""
+    return parse_fhir_body(request, await read_body(request, settings))
 
 
 async def read_body(request: Request, settings: Settings) -> bytes:

@@ -53,12 +53,18 @@ async def test_limits(client) -> None:
 
 async def test_content_negotiation(client) -> None:
     pid = (await client.post("Patient", json=patient(), headers=JSON)).json()["id"]
-    assert (await client.get(f"Patient/{pid}", headers={"Accept": "application/fhir+xml"})).status_code == 406
-    assert (await client.get(f"Patient/{pid}", params={"_format": "xml"})).status_code == 406
-    assert (await client.get(f"Patient/{pid}", params={"_format": "json"}, headers={"Accept": "application/fhir+xml"})).status_code == 200
+    as_xml = await client.get(f"Patient/{pid}", headers={"Accept": "application/fhir+xml"})
+    assert as_xml.status_code == 200 and as_xml.headers["content-type"].startswith("application/fhir+xml")
+    assert (await client.get(f"Patient/{pid}", params={"_format": "xml"})).content.startswith(b"<?xml")
+    assert (await client.get(f"Patient/{pid}", headers={"Accept": "text/turtle"})).status_code == 406
+    assert (await client.get(f"Patient/{pid}", params={"_format": "ttl"})).status_code == 406
+    as_json = await client.get(f"Patient/{pid}", params={"_format": "json"}, headers={"Accept": "application/fhir+xml"})
+    assert as_json.status_code == 200 and as_json.json()["id"] == pid
     assert (await client.get(f"Patient/{pid}", headers={"Accept": "application/json"})).status_code == 200
     assert (await client.get(f"Patient/{pid}", headers={"Accept": "text/html, */*;q=0.1"})).status_code == 200
     r = await client.post("Patient", content=b"<Patient/>", headers={"Content-Type": "application/fhir+xml"})
+    assert r.status_code == 400 and "FHIR namespace" in r.text  # XML, but not FHIR XML
+    r = await client.post("Patient", content=b"@prefix fhir: <http://hl7.org/fhir/> .", headers={"Content-Type": "text/turtle"})
     assert r.status_code == 415
     assert (await client.post("Patient", content=b"{}", headers={"Content-Type": ","})).status_code == 415
     pretty = await client.get(f"Patient/{pid}", params={"_pretty": "true"})

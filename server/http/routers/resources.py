@@ -9,7 +9,7 @@ from ...fhir.intake import check_resource
 from ...fhir.outcome import Issue, bad_request, operation_outcome
 from ...fhir.resource import ID_RE
 from ..negotiation import check_accept, fhir_response
-from ..requests import Prefer, if_match, query_items, read_json
+from ..requests import Prefer, if_match, query_items, read_fhir_body
 from ..responses import read_response, repo_of, version_headers, write_response
 
 router = APIRouter()
@@ -23,7 +23,7 @@ def _check_id(type_: str, id_: str) -> None:
 async def _body(request: Request, type_: str, id_: str | None = None, require_id: bool = False) -> dict:
     repo = repo_of(request)
     repo.access.require_any(type_, "create" if request.method == "POST" else "update", "create")
-    data = await read_json(request, repo.settings)
+    data = await read_fhir_body(request, repo.settings)
     return check_resource(data, type_=type_, id_=id_, require_id=require_id, max_depth=repo.settings.max_json_depth)
 
 

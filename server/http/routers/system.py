@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from ...fhir.bundles import BundleProcessor
 from ..negotiation import check_accept, fhir_response, wants_pretty
-from ..requests import Prefer, read_json
+from ..requests import Prefer, read_fhir_body
 from ..responses import repo_of
 
 router = APIRouter()
@@ -18,7 +18,7 @@ router = APIRouter()
 async def transaction_or_batch(request: Request) -> Response:
     check_accept(request)
     repo = repo_of(request)
-    bundle = await read_json(request, repo.settings)
+    bundle = await read_fhir_body(request, repo.settings)
     processor = BundleProcessor(repo, prefer_return=Prefer.of(request, "minimal").return_)
     btype, entries = processor.parse(bundle)
     state = request.scope["state"]

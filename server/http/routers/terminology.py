@@ -11,11 +11,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ...fhir.intake import parse_json
 from ...fhir.operations.validate import parameter_values
 from ...fhir.outcome import bad_request
 from ...fhir.profiling import catalog
-from ..negotiation import check_accept, check_content_type, fhir_response, wants_pretty
+from ..negotiation import check_accept, fhir_response, parse_fhir_body, wants_pretty
 from ..requests import query_items, read_body
 from ..responses import repo_of
 
@@ -35,8 +34,7 @@ async def _arguments(request: Request, spec: dict[str, tuple[str, str]]) -> dict
     if request.method == "POST":
         raw = await read_body(request, repo_of(request).settings)
         if raw.strip():
-            check_content_type(request)
-            body = parse_json(raw)
+            body = parse_fhir_body(request, raw)
             if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
                 raise bad_request("The body must be a Parameters resource", "Parameters", code="structure")
             given += parameter_values(body)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ...fhir.intake import parse_json
 from ...fhir.operations.validate import run_validate
-from ..negotiation import check_accept, check_content_type, fhir_response, wants_pretty
+from ..negotiation import check_accept, fhir_response, parse_fhir_body, wants_pretty
 from ..requests import query_items, read_body
 from ..responses import repo_of
 
@@ -20,8 +19,7 @@ async def _validate(request: Request, type_: str, id_: str | None) -> Response:
     raw = await read_body(request, repo.settings)
     body = None
     if raw.strip():
-        check_content_type(request)
-        body = parse_json(raw)
+        body = parse_fhir_body(request, raw)
     outcome = await run_validate(repo, type_, id_, body, query_items(request))
     return fhir_response(outcome, pretty=wants_pretty(request))
 
