@@ -45,7 +45,7 @@ MAX_ENTITIES = 100
 #: RESTful interaction → AuditEvent.action (BALP: searches and operations are Execute)
 ACTIONS = {
     "create": "C", "update": "U", "delete": "D", "read": "R", "vread": "R",
-    "history-instance": "R", "history-type": "R", "history-system": "R",
+    "patch": "U", "history-instance": "R", "history-type": "R", "history-system": "R",
     "search-type": "E", "search-system": "E", "operation": "E", "batch": "E", "transaction": "E",
 }
 #: authentication step → (type code, subtype system, subtype code, display)

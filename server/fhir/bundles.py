@@ -21,11 +21,12 @@ from .dates import instant
 from .ids import new_id
 from .intake import resource_issues, status_for
 from .outcome import FhirError, Issue, bad_request, not_found, operation_outcome
+from .patch import JSON_PATCH, json_patch_in_binary, patch_in
 from .repository import Repository, Result
 from .resource import ID_RE, Path, body_of, etag, holder_at, parse_etag, reference_paths, with_references
 
 REASONS = {200: "OK", 201: "Created", 204: "No Content", 304: "Not Modified", 400: "Bad Request", 404: "Not Found", 409: "Conflict", 410: "Gone", 412: "Precondition Failed", 422: "Unprocessable Entity", 500: "Internal Server Error"}
-ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "GET": 3, "HEAD": 3}
+ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
 
 
 @dataclass(slots=True)
@@ -51,6 +52,17 @@ class Entry:
     @property
     def label(self) -> str:
         return f"entry {self.index} ({self.method} {self.url})"
+
+
+def _patch_kind(resource: Any) -> str | None:
+    """"fhirpath" for a Parameters, "json" for a Binary holding a JSON Patch, else None."""
+    if not isinstance(resource, dict):
+        return None
+    if resource.get("resourceType") == "Parameters":
+        return "fhirpath"
+    if resource.get("resourceType") == "Binary" and resource.get("contentType") == JSON_PATCH and isinstance(resource.get("data"), str):
+        return "json"
+    return None
 
 
 def _status(code: int) -> str:
@@ -125,8 +137,8 @@ class BundleProcessor:
             return Entry(i, "?", "?", "?", problems=[Issue("required", "Each entry of a transaction or batch needs a request", (f"{where}.request",))])
         method, url = request.get("method"), request.get("url")
         entry = Entry(i, str(method), str(url), "?", full_url=raw.get("fullUrl") if isinstance(raw.get("fullUrl"), str) else None)
-        if method not in ("GET", "HEAD", "POST", "PUT", "DELETE"):
-            entry.problems.append(Issue("code-invalid", f"request.method must be GET, HEAD, POST, PUT or DELETE, got {method!r}", (f"{where}.request.method",)))
+        if method not in ORDER:
+            entry.problems.append(Issue("code-invalid", f"request.method must be GET, HEAD, POST, PUT, PATCH or DELETE, got {method!r}", (f"{where}.request.method",)))
             return entry
         if not isinstance(url, str) or not url:
             entry.problems.append(Issue("required", "request.url is required", (f"{where}.request.url",)))
@@ -140,6 +152,14 @@ class BundleProcessor:
             entry.if_match = parse_etag(request["ifMatch"])
             if entry.if_match is None:
                 entry.problems.append(Issue("value", f"request.ifMatch {request['ifMatch']!r} is not an ETag like W/\"3\"", (f"{where}.request.ifMatch",)))
+        if method == "PATCH":
+            patch_body = raw.get("resource")
+            kind = _patch_kind(patch_body)
+            if kind is None:
+                entry.problems.append(Issue("required", "A PATCH entry needs a Parameters resource (FHIRPath Patch) or a Binary of "
+                                            f"contentType {JSON_PATCH} (JSON Patch)", (f"{where}.resource",)))
+            else:
+                entry.resource = patch_body
         if method in ("POST", "PUT"):
             resource = raw.get("resource")
             if resource is None:
@@ -175,7 +195,7 @@ class BundleProcessor:
             entry.problems.append(Issue("value", f"request.url '{url}' is not a valid {entry.method} URL", (f"{where}.request.url",)))
         if parts.query:
             entry.criteria = parse_qsl(parts.query, keep_blank_values=True)
-        if entry.method in ("PUT", "DELETE") and entry.id is None and not entry.criteria:
+        if entry.method in ("PUT", "PATCH", "DELETE") and entry.id is None and not entry.criteria:
             entry.problems.append(Issue("value", f"{entry.method} needs Type/id or Type?criteria in request.url", (f"{where}.request.url",)))
 
     # ------------------------------------------------------------- transaction
@@ -195,7 +215,7 @@ class BundleProcessor:
                 if e.full_url in seen_full:
                     raise bad_request(f"fullUrl '{e.full_url}' appears in entries {seen_full[e.full_url]} and {e.index}", f"Bundle.entry[{e.index}].fullUrl")
                 seen_full[e.full_url] = e.index
-            if e.method in ("PUT", "DELETE") and e.id:
+            if e.method in ("PUT", "PATCH", "DELETE") and e.id:
                 key = f"{e.type}/{e.id}"
                 if key in seen_target:
                     raise bad_request(f"{key} is the target of entries {seen_target[key]} and {e.index}; a transaction may change a resource only once", f"Bundle.entry[{e.index}].request.url")
@@ -211,6 +231,8 @@ class BundleProcessor:
         for e in ordered:
             if e.method in ("POST", "PUT"):
                 responses[e.index] = await self._guard(e, lambda e=e: self._write(tx, e, targets, conditional))
+            elif e.method == "PATCH":
+                responses[e.index] = await self._guard(e, lambda e=e: self._patch(tx, e, targets, conditional))
         for e in ordered:
             if e.method in ("GET", "HEAD"):
                 responses[e.index] = await self._guard(e, lambda e=e: self._get(tx, e))
@@ -272,6 +294,25 @@ class BundleProcessor:
             return self._entry_response(await self.repo.create(tx, type_, resource, id_=id_))
         resource = dict(resource, id=id_)
         return self._entry_response(await self.repo.update(tx, type_, id_, resource, if_match=e.if_match))
+
+    async def _patch(self, tx: Tx, e: Entry, targets: dict[str, str] | None = None, conditional: dict[str, str] | None = None) -> dict[str, Any]:
+        """A PATCH entry: the patch applied to the current version inside the unit, stored as its update."""
+        assert e.resource is not None
+        if e.id is not None:
+            id_ = e.id
+        else:
+            found = await self.repo.matches(tx, e.type, e.criteria or [])
+            if len(found) != 1:
+                raise FhirError.of(404 if not found else 412, "not-found" if not found else "multiple-matches",
+                                   f"The conditional patch criteria match {'no' if not found else 'more than one'} {e.type}")
+            id_ = found[0].id
+        kind = _patch_kind(e.resource)
+        body: Any = e.resource
+        if kind == "json":
+            body = json_patch_in_binary(e.resource)
+        elif targets is not None:  # references to other entries of the transaction, in the values
+            body = await self._rewrite_references(tx, e, targets, conditional or {})
+        return self._entry_response(await patch_in(tx, self.repo, e.type, id_, kind or "", body, if_match=e.if_match))
 
     async def _delete(self, tx: Tx, e: Entry) -> dict[str, Any]:
         if e.id is not None:
@@ -368,6 +409,8 @@ class BundleProcessor:
     async def _batch_write(self, tx: Tx, e: Entry) -> dict[str, Any]:
         if e.method == "DELETE":
             return await self._delete(tx, e)
+        if e.method == "PATCH":
+            return await self._patch(tx, e)
         assert e.resource is not None
         if e.method == "POST":
             return self._entry_response(await self.repo.create(tx, e.type, e.resource, if_none_exist=e.if_none_exist))

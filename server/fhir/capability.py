@@ -7,7 +7,7 @@ from typing import Any
 from ..auth.oauth import security_element
 from .repository import Repository
 
-INTERACTIONS = ["read", "vread", "update", "delete", "history-instance", "history-type", "create", "search-type"]
+INTERACTIONS = ["read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create", "search-type"]
 #: operations per resource type, as the CapabilityStatement names them
 OPERATIONS: dict[str, list[dict[str, str]]] = {
     "Patient": [{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}],
@@ -88,6 +88,7 @@ def capability_statement(repo: Repository, base_url: str, software_version: str,
         "implementation": {"description": f"Liên Thông FHIR server ({store_kind} store)", "url": base_url},
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "json", "application/fhir+xml", "xml"],
+        "patchFormat": ["application/json-patch+json", "application/fhir+json", "application/fhir+xml"],
         "rest": [
             {
                 "mode": "server",

@@ -35,6 +35,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("GET", rf"^/fhir/{_T}/{_ID}$", "read"),
         ("POST", rf"^/fhir/{_T}$", "create"),
         ("PUT", rf"^/fhir/{_T}(/{_ID})?$", "update"),
+        ("PATCH", rf"^/fhir/{_T}(/{_ID})?$", "patch"),
         ("DELETE", rf"^/fhir/{_T}(/{_ID})?$", "delete"),
     )
 ]

@@ -72,7 +72,7 @@ async def test_content_negotiation(client) -> None:
 
 
 async def test_method_not_allowed_and_unknown_path(client) -> None:
-    r = await client.patch("Patient/x", json={})
+    r = await client.post("Patient/x", json={})
     assert r.status_code == 405 and issues(r.json())
     r = await client.get("Patient/x/y/z/w")
     assert r.status_code == 404 and issues(r.json())

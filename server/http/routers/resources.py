@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ...fhir.intake import check_resource
-from ...fhir.outcome import Issue, bad_request, operation_outcome
+from ...fhir.intake import check_resource, parse_json
+from ...fhir.outcome import FhirError, Issue, bad_request, operation_outcome
+from ...fhir.patch import JSON_PATCH, patch
 from ...fhir.resource import ID_RE
-from ..negotiation import check_accept, fhir_response
-from ..requests import Prefer, if_match, query_items, read_fhir_body
+from ..negotiation import check_accept, fhir_response, parse_fhir_body
+from ..requests import Prefer, if_match, query_items, read_body, read_fhir_body
 from ..responses import read_response, repo_of, version_headers, write_response
 
 router = APIRouter()
@@ -87,6 +88,41 @@ async def update(request: Request, type_: str, id_: str) -> Response:
     ahead = await repo.ahead_update(type_, id_, resource)  # here, not inside the unit: the write lock is held there
     result = await repo.atomic(lambda tx: repo.update(tx, type_, id_, resource, if_match=expected, ahead=ahead), ahead=ahead)
     return write_response(request, result, Prefer.of(request))
+
+
+@router.patch("/{type_}/{id_}")
+async def patch_instance(request: Request, type_: str, id_: str) -> Response:
+    check_accept(request)
+    repo = repo_of(request)
+    repo.check_type(type_)
+    _check_id(type_, id_)
+    kind, body = await _patch_body(request, repo)
+    result = await patch(repo, type_, id_, kind, body, if_match=if_match(request))
+    return write_response(request, result, Prefer.of(request))
+
+
+@router.patch("/{type_}")
+async def conditional_patch(request: Request, type_: str) -> Response:
+    check_accept(request)
+    repo = repo_of(request)
+    repo.check_type(type_)
+    criteria = [(k, v) for k, v in query_items(request) if k not in ("_format", "_pretty")]
+    kind, body = await _patch_body(request, repo)
+    found = await repo.matches(repo.store, type_, criteria)  # type: ignore[arg-type]  # a read: no unit of work
+    if len(found) != 1:
+        raise FhirError.of(404 if not found else 412, "not-found" if not found else "multiple-matches",
+                           f"The conditional patch criteria match {'no' if not found else 'more than one'} {type_}")
+    result = await patch(repo, type_, found[0].id, kind, body, if_match=if_match(request))
+    return write_response(request, result, Prefer.of(request))
+
+
+async def _patch_body(request: Request, repo) -> tuple[str, object]:  # type: ignore[no-untyped-def]
+    """("json", the JSON Patch operations) or ("fhirpath", the Parameters), by Content-Type."""
+    media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    raw = await read_body(request, repo.settings)
+    if media == JSON_PATCH:
+        return "json", parse_json(raw)
+    return "fhirpath", parse_fhir_body(request, raw)
 
 
 @router.delete("/{type_}/{id_}")
