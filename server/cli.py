@@ -467,6 +467,65 @@ async def _audit_import(target, paths: list[str], report) -> None:  # type: igno
     await repo.store.atomic(lambda tx: trail.write_in(tx, event))
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    import getpass
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from .audit.events import migration_event
+    from .audit.trail import AuditTrail
+    from .fhir.migrate import migrate
+    from .fhir.repository import Repository
+    from .storage.mongo.store import redact_url
+
+    settings = Settings.from_env()
+    url = args.store or settings.store_url
+
+    async def go():  # type: ignore[no-untyped-def]
+        store = make_store(url)
+        await store.open()
+        try:
+            repo = Repository(store, settings)
+            seen: dict[str, int] = {}
+
+            def progress(type_: str, n: int) -> None:
+                seen[type_] = seen.get(type_, 0) + n
+
+            report = await migrate(repo, progress)
+            totals = {k: sum(v.values()) for k, v in report.to_json().items()}
+            event = migration_event(operator=getpass.getuser(), target=redact_url(url), counts=totals)
+            trail = AuditTrail(store, repo.prepare)
+            await store.atomic(lambda tx: trail.write_in(tx, event))
+            return report
+        finally:
+            await store.close()
+
+    report = asyncio.run(go())
+    data = report.to_json()
+    table = Table(title=f"lienthong migrate — {redact_url(url)}")
+    for col in ("type", "resources", "identifier systems rewritten (new version)", "index rebuilt", "skipped (changed meanwhile)"):
+        table.add_column(col, justify="left" if col == "type" else "right")
+    for type_ in sorted(data["scanned"]):
+        table.add_row(type_, *(str(data[k].get(type_, 0)) for k in ("scanned", "rewritten", "reindexed", "skipped")))
+    table.add_row("all", *(str(sum(data[k].values())) for k in ("scanned", "rewritten", "reindexed", "skipped")))
+    Console(file=sys.stdout, highlight=False, soft_wrap=True).print(table)
+    if sum(data["skipped"].values()):
+        print("Some resources changed while this ran: run lienthong migrate again.")
+    if args.report:
+        Path(args.report).write_bytes(jsonio.dumps(data, pretty=True))
+    return 0
+
+
+def _add_migrate(sub: argparse._SubParsersAction) -> None:
+    m = sub.add_parser("migrate", help="bring stored data up to the current rules (identifier systems, search index); safe to run again",
+                       description="Rewrites identifier systems this project used to write where VN Core has its own (a new version "
+                       "of each resource concerned) and rebuilds the search index of every other resource in place.")
+    m.add_argument("--store", default=None, help=f"store URL (default: $LIENTHONG_STORE or {DEFAULT_STORE})")
+    m.add_argument("--report", default=None, metavar="FILE", help="also write the counts as JSON")
+    m.set_defaults(func=_migrate)
+
+
 def _add_import(sub: argparse._SubParsersAction) -> None:
     imp = sub.add_parser(
         "import",
@@ -509,6 +568,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_transfer54(sub)
     _add_bhyt(sub)
     _add_import(sub)
+    _add_migrate(sub)
     add_auth_commands(sub)
     return parser
 

@@ -29,6 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
+from server.fhir.identifiers import canonical_system
 from profiles import CS, EXT, SID
 
 from ..episode_bundle import BundleIndex, EpisodeBundle
@@ -340,7 +341,7 @@ class Reference(Converter):
         ref = container[key] if _has(container, key) else None
         target = ctx.get(ref) if isinstance(ref, dict) else None
         for ident in (target or {}).get("identifier", []):
-            if ident.get("system") == SID[self.sid]:
+            if canonical_system(ident.get("system")) == canonical_system(SID[self.sid]):
                 return ident.get("value")
         return None
 
@@ -640,7 +641,7 @@ def to_fhir(episode: Episode) -> dict:
     # Patient identity: citizen id, else the facility's patient id, else the first card
     match = None
     for ident in pat.get("identifier", []):
-        if ident["system"] == SID["cccd"] or (match is None and ident["system"].startswith(SID["ma-bn"] + "/")):
+        if canonical_system(ident["system"]) == SID["cccd"] or (match is None and ident["system"].startswith(SID["ma-bn"] + "/")):
             match = (ident["system"], ident["value"])
     if match is None and pat.get("identifier"):
         match = (pat["identifier"][0]["system"], pat["identifier"][0]["value"])
@@ -787,7 +788,7 @@ def _read_record(table: str, names: list[str], roles: dict[str, dict | None], ix
 def _card_fields(covs: list[dict], ix: BundleIndex) -> dict[str, str]:
     lists: dict[str, list[str]] = {n: [] for n in CARD_FIELDS}
     for cov in sorted(covs, key=lambda c: c.get("order", 0)):
-        card = next((i.get("value") for i in cov.get("identifier", []) if i.get("system") == SID["the-bhyt"]), None)
+        card = next((i.get("value") for i in cov.get("identifier", []) if canonical_system(i.get("system")) == SID["the-bhyt"]), None)
         if card is not None:
             lists["MA_THE_BHYT"].append(card)
         reg = _ext(cov, "t54-registered-facility")

@@ -16,6 +16,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from server.fhir.identifiers import canonical_system
 from profiles import CS, EXT, SID
 
 from ..episode_bundle import BundleIndex, EpisodeBundle, text_ok
@@ -336,7 +337,7 @@ def to_fhir(record: dict[str, str]) -> dict:
 def _ident(res: dict | None, system: str, prefix: bool = False) -> str | None:
     for i in (res or {}).get("identifier", []):
         s = i.get("system", "")
-        if s == system or (prefix and s.startswith(system + "/")):
+        if canonical_system(s) == canonical_system(system) or (prefix and s.startswith(system + "/")):
             return _get(i, "value")
     return None
 

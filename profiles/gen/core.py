@@ -16,6 +16,7 @@ from mappings.fhir_terms import LOINC, OBS_CATEGORY, UCUM, V2_0203
 
 from .common import (BASE, CORE, DATE, FHIR_VERSION, PUBLISHER, VERSION, pascal,
                      sd_url, sid, vs_url)
+from .terminology import system
 
 Invariant = tuple[str, str, str, str]  # key, severity, human, expression
 
@@ -87,13 +88,15 @@ PROFILES: list[tuple[str, str, str, str, list[dict]]] = [
          _ms("Patient.identifier:cccd", min=0, max="1", short="Citizen identity card number (SO_CCCD)", constraint=[
              ("vn-pat-1", "error", "A citizen identity card number is exactly 12 digits",
               "value.all(matches('^[0-9]{12}$'))")]),
-         {"id": "Patient.identifier:cccd.system", "min": 1, "fixedUri": sid("cccd")},
+         {"id": "Patient.identifier:cccd.system", "min": 1, "fixedUri": system("cccd")},
          _ms("Patient.identifier:cccd.value", min=1),
-         _ms("Patient.identifier:bhyt", min=0, max="*", short="Health-insurance card number (MA_THE_BHYT)", constraint=[
+         _ms("Patient.identifier:bhyt", min=0, max="*", short="Health-insurance number (MA_THE_BHYT): citizen id, social-insurance code or card", constraint=[
              ("vn-pat-2", "error",
-              "An insurance card number is 15 characters: 2-letter group, 1-digit benefit level, 2-digit province, 10 digits",
-              "value.all(matches('^[A-Z]{2}[0-9][0-9]{2}[0-9]{10}$'))")]),
-         {"id": "Patient.identifier:bhyt.system", "min": 1, "fixedUri": sid("the-bhyt")},
+              "An insurance number is one of three forms: the 12-digit citizen id (the insurance number since the 2024 "
+              "amendment of the health-insurance law), the 10-digit social-insurance code, or the legacy 15-character card "
+              "(2-letter group, 1-digit benefit level, 2-digit province, 10 digits)",
+              "value.all(matches('^[0-9]{12}$') or matches('^[0-9]{10}$') or matches('^[A-Z]{2}[0-9][0-9]{2}[0-9]{10}$'))")]),
+         {"id": "Patient.identifier:bhyt.system", "min": 1, "fixedUri": system("the-bhyt")},
          _ms("Patient.identifier:bhyt.value", min=1),
          _ms("Patient.identifier:facilityPatientId", min=0, max="*",
              short="Patient id at a facility (MA_BN); system = ma-bn URI + '/' + facility code", constraint=[

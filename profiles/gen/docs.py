@@ -96,10 +96,13 @@ def render(resources: dict[str, dict]) -> str:
         bind = f"{binding['strength']}: {names.get(binding['valueSet'], binding['valueSet'])}" if binding else ""
         ctx = ", ".join(c["expression"] for c in sd["context"])
         out.append("| " + " | ".join(_cell(x) for x in (f"`{sd['id']}`", ctx, kinds, bind, sd["description"])) + " |")
-    out += ["", "## Identifier systems (NamingSystem)", "", "| id | system | description |", "|---|---|---|"]
+    out += ["", "## Identifier systems (NamingSystem)", "",
+            "Where one identifier has several systems (the national guides' and this project's own), the first is the",
+            "preferred one: values are indexed and matched under it, so every system finds the same resources",
+            "(`server/fhir/identifiers.py`).", "", "| id | systems (preferred first) | description |", "|---|---|---|"]
     for ns in by_type.get("NamingSystem", []):
-        uri = next(u["value"] for u in ns["uniqueId"] if u.get("preferred"))
-        out.append("| " + " | ".join(_cell(x) for x in (f"`{ns['id']}`", f"`{uri}`", ns["description"])) + " |")
+        uris = "<br>".join(f"`{u['value']}`" for u in sorted(ns["uniqueId"], key=lambda u: not u.get("preferred")))
+        out.append("| " + " | ".join(_cell(x) for x in (f"`{ns['id']}`", uris, ns["description"])) + " |")
     out += ["", "## Code systems", "", "| id | url | content | codes | description |", "|---|---|---|---|---|"]
     closed = []
     for cs in by_type.get("CodeSystem", []):

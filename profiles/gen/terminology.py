@@ -71,13 +71,35 @@ BHYT_TABLES = [
 ]
 
 
+#: the same identifier under the national guides' systems, preferred first (server/fhir/identifiers.py
+#: makes them one in search and matching). VN Core (Ministry of Health) wins where it has the
+#: identifier. Not aliased, on purpose: ma-bn and ma-lk (ours are per facility, VN Core's
+#: patient-internal-id and HL7 Vietnam's ma-lk are not) and cchn (VN Core has two licence
+#: systems and does not say which is the practising certificate); see docs/profiles.md.
+ALIASES: dict[str, list[tuple[str, str]]] = {
+    "cccd": [("http://fhir.ehealth.gov.vn/core/sid/national_id", "VN Core (Ministry of Health): the TheCCCD slice of vn-core-patient"),
+             ("http://fhir.hl7.org.vn/core/sid/cccd", "HL7 Vietnam community guide")],
+    "the-bhyt": [("http://fhir.ehealth.gov.vn/core/sid/insurance_number", "VN Core (Ministry of Health): the TheBHYT slice of vn-core-patient"),
+                 ("http://fhir.hl7.org.vn/core/sid/bhyt", "HL7 Vietnam community guide")],
+}
+
+
+def system(id_: str) -> str:
+    """The system this project writes for an identifier: the national guide's where it has one."""
+    aliases = ALIASES.get(id_)
+    return aliases[0][0] if aliases else sid(id_)
+
+
 def naming_system(id_: str, title: str, description: str) -> dict:
+    aliases = ALIASES.get(id_, [])
+    unique = [{"type": "uri", "value": uri, "preferred": n == 0, "comment": comment} for n, (uri, comment) in enumerate(aliases)]
+    unique.append({"type": "uri", "value": sid(id_), "preferred": not aliases, **({"comment": "this project's own system"} if aliases else {})})
     return {
         "resourceType": "NamingSystem", "id": id_, "name": pascal(id_), "status": "active",
         "kind": "identifier", "date": DATE, "publisher": PUBLISHER, "jurisdiction": [
             {"coding": [{"system": "urn:iso:std:iso:3166", "code": "VN"}]}],
         "description": f"{title}. {description}",
-        "uniqueId": [{"type": "uri", "value": sid(id_), "preferred": True}],
+        "uniqueId": unique,
     }
 
 
@@ -136,7 +158,12 @@ def value_set(cs: dict) -> dict:
 
 
 def naming_systems() -> list[dict]:
-    return [naming_system(*spec) for spec in NAMING_SYSTEMS]
+    passport = naming_system("passport", "Passport number", "Passport number (VN Core and HL7 Vietnam name it; this project has no system of its own).")
+    passport["uniqueId"] = [
+        {"type": "uri", "value": "http://fhir.ehealth.gov.vn/core/sid/passport_number", "preferred": True, "comment": "VN Core (Ministry of Health): the SoHoChieu slice of vn-core-patient"},
+        {"type": "uri", "value": "http://fhir.hl7.org.vn/core/sid/passport", "preferred": False, "comment": "HL7 Vietnam community guide"},
+    ]
+    return [*(naming_system(*spec) for spec in NAMING_SYSTEMS), passport]
 
 
 __all__ = ["BASE", "naming_systems", "code_systems", "value_set", "BHYT_TABLES"]

@@ -196,6 +196,23 @@ def patients_of(registry: SearchRegistry, type_: str, body: dict[str, Any]) -> s
     return found
 
 
+def migration_event(*, operator: str, target: str, counts: dict[str, int]) -> dict[str, Any]:
+    """The AuditEvent of one ``lienthong migrate`` run (DICOM 110100 Application Activity)."""
+    return {
+        "resourceType": "AuditEvent",
+        "type": {"system": DCM, "code": "110100", "display": "Application Activity"},
+        "subtype": [{"system": OWN_SUBTYPE, "code": "migrate", "display": "Stored data migrated"}],
+        "action": "U",
+        "recorded": _now(),
+        "outcome": "0",
+        "outcomeDesc": f"lienthong migrate on {target}: " + ", ".join(f"{k} {v}" for k, v in counts.items()),
+        "agent": [{"type": {"coding": [{"system": DCM, "code": "110153", "display": "Source Role ID"}]},
+                   "who": {"identifier": {"system": USER_SYSTEM, "value": operator}, "display": f"operator {operator} (command line)"},
+                   "requestor": True}],
+        "source": _source(),
+    }
+
+
 def import_event(*, operator: str, target: str, paths: list[str], episodes: dict[str, int], ok: bool) -> dict[str, Any]:
     """The AuditEvent of one ``lienthong import`` run straight into a store (DICOM 110107 Import)."""
     counts = ", ".join(f"{k} {v}" for k, v in episodes.items())

@@ -229,6 +229,9 @@ class GuardedStore(Store):
     async def clear(self) -> None:
         raise FhirError.of(403, "forbidden", "clearing the store is for the server's own tools")
 
+    async def reindex(self, version: Version, index: tuple[Any, ...]) -> bool:
+        raise FhirError.of(403, "forbidden", "reindexing is for the server's own tools")
+
     # records are the server's own (keys, clients, accounts): requests reach them only through it
     async def get_record(self, kind: str, key: str) -> dict[str, Any] | None:
         return await self.inner.get_record(kind, key)

@@ -21,7 +21,7 @@ from ..auth.access import FULL, Access
 from ..auth.guard import CommitHook
 from ..config import Settings
 from ..storage.base import HistoryQuery, Page, Query, Store, Tx, Version, VersionConflict, Write
-from ..storage.index import Term
+from ..storage.index import IndexValue, Term
 from .outcome import FhirError, Issue, bad_request, gone, not_found, precondition_failed
 from .resource import body_of, content_equal, stamp
 from .resource_types import RESOURCE_TYPES
@@ -148,6 +148,10 @@ class Repository:
         stored = stamp(resource, id_, vid, ts)
         version = Version(type_, id_, vid, ts, method, jsonio.dumps(stored))  # type: ignore[arg-type]
         return Write(version, extract_index(self.search_params, stored), previous.vid if previous else None), stored
+
+    def index_of(self, resource: dict[str, Any]) -> tuple[IndexValue, ...]:
+        """The search index of ``resource`` as the current rules extract it (for migrations)."""
+        return extract_index(self.search_params, resource)
 
     def ahead_create(self, type_: str, resource: dict[str, Any]) -> Ahead:
         """A single create worked out before its unit (a new id: nothing to check inside)."""

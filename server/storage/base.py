@@ -249,6 +249,12 @@ class Store(ABC):
     async def clear(self) -> None:
         """Delete every resource (tests and benchmarks only); records are kept."""
 
+    @abstractmethod
+    async def reindex(self, version: Version, index: tuple[IndexValue, ...]) -> bool:
+        """Replace the search index of ``version``, which must still be its resource's current
+        version (``False``, and nothing changed, when it is not: a write came in between).
+        For migrations: the index is a function of the body, and the function changed."""
+
     # ------------------------------------------------------------------ records
     # Small non-FHIR documents the server keeps beside the resources: its signing key,
     # registered clients, local accounts, refresh tokens, one-time codes. ``kind`` names

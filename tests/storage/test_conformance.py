@@ -570,3 +570,17 @@ async def test_history_of_some_types_only(store: Store) -> None:
     page = await store.history(HistoryQuery(types=("Patient", "Encounter")), total=True)
     assert sorted(v.type for v in page.versions) == ["Encounter", "Patient"] and page.total == 2
     assert (await store.history(HistoryQuery(types=()), total=True)).total == 0
+
+
+async def test_reindex_replaces_the_index_of_the_current_version_only(store: Store) -> None:
+    """A migration rewrites search index rows without a new version; a write in between wins."""
+    await put(store, "Patient", "p1", 1, ts=100, index=(tok("identifier", "old"),))
+    v1 = await store.current("Patient", "p1")
+    assert v1 is not None
+    assert await store.reindex(v1, (tok("identifier", "new"),))
+    assert await found(store, "Patient", TokenMatch("identifier", ANY, "new")) == ["Patient/p1"]
+    assert await found(store, "Patient", TokenMatch("identifier", ANY, "old")) == []
+    assert (await store.current("Patient", "p1")) == v1  # no new version
+    await put(store, "Patient", "p1", 2, ts=200, index=(tok("identifier", "v2"),))
+    assert not await store.reindex(v1, (tok("identifier", "stale"),))  # version 1 is no longer current
+    assert await found(store, "Patient", TokenMatch("identifier", ANY, "stale")) == []

@@ -24,6 +24,7 @@ import re
 from typing import Any, Iterator
 
 from ...storage.index import Cond, ReferenceValue, Term, TokenValue, ValueMatch
+from ..identifiers import canonical_system
 from ..outcome import bad_request
 from .tokens import parse_token
 
@@ -67,7 +68,7 @@ def reference_values(param: str, node: Any) -> Iterator[ReferenceValue | TokenVa
     ident = node.get("identifier")
     if isinstance(ident, dict) and isinstance(ident.get("value"), str):
         system = ident.get("system")
-        yield TokenValue(param + IDENTIFIER, system if isinstance(system, str) else None, ident["value"])
+        yield TokenValue(param + IDENTIFIER, canonical_system(system) if isinstance(system, str) else None, ident["value"])
 
 
 def reference_term(param: str, modifier: str, value: str, target_types: tuple[str, ...] | list[str] = ()) -> Term | None:

@@ -28,7 +28,7 @@ def test_reference_rows() -> None:
     assert rows({"display": "Nguyễn Văn A"}) == []
     assert rows({"reference": "Patient/1", "identifier": {"system": "https://lienthong.dev/fhir/sid/cccd", "value": "0010"}}) == [
         ReferenceValue("subject", "Patient/1"),
-        TokenValue("subject:identifier", "https://lienthong.dev/fhir/sid/cccd", "0010"),
+        TokenValue("subject:identifier", "http://fhir.ehealth.gov.vn/core/sid/national_id", "0010"),  # the canonical system
     ]
     assert rows({"identifier": {"value": "0010"}}) == [TokenValue("subject:identifier", None, "0010")]
 
@@ -53,7 +53,8 @@ def test_reference_terms() -> None:
     assert reference_term("subject", "", "https://bv-a.vn/fhir/Patient/123", targets) == vm("https://bv-a.vn/fhir/Patient/123")
     assert reference_term("subject", "", "urn:uuid:abc", targets) == vm("urn:uuid:abc")
     assert reference_term("subject", "", "http://x.vn/PlanDefinition/p|2.0", targets) == vm("http://x.vn/PlanDefinition/p|2.0")
-    assert reference_term("subject", "identifier", "https://lienthong.dev/fhir/sid/cccd|0010", targets) == TokenMatch("subject:identifier", "https://lienthong.dev/fhir/sid/cccd", "0010")
+    for dialect in ("https://lienthong.dev/fhir/sid/cccd", "http://fhir.hl7.org.vn/core/sid/cccd", "http://fhir.ehealth.gov.vn/core/sid/national_id"):
+        assert reference_term("subject", "identifier", f"{dialect}|0010", targets) == TokenMatch("subject:identifier", "http://fhir.ehealth.gov.vn/core/sid/national_id", "0010")
     assert reference_term("subject", "identifier", "0010", targets) == TokenMatch("subject:identifier", ANY, "0010")
     assert reference_term("subject", "below", "x", targets) is None
     assert reference_term("subject", "text", "x", targets) is None

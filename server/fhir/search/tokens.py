@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ...storage.index import ANY, Cond, Term, TokenMatch, TokenValue, ValueMatch
+from ..identifiers import canonical_system
 from ..outcome import bad_request
 from .strings import fold
 
@@ -47,20 +48,20 @@ def token_values(param: str, node: Any) -> Iterator[TokenValue]:
             codings = _list(node.get("coding"))
             for coding in codings:
                 if isinstance(coding, dict):
-                    yield TokenValue(param, _str(coding.get("system")), _str(coding.get("code")), text or _text(coding))
+                    yield TokenValue(param, canonical_system(_str(coding.get("system"))), _str(coding.get("code")), text or _text(coding))
             if not codings and text:
                 yield TokenValue(param, None, None, text)
         elif "code" in node:  # Coding, Quantity-like
             code = node.get("code")
             code = "true" if code is True else "false" if code is False else _str(code)
-            yield TokenValue(param, _str(node.get("system")), code, _text(node))
+            yield TokenValue(param, canonical_system(_str(node.get("system"))), code, _text(node))
         elif "value" in node:  # Identifier, ContactPoint
             value = node["value"]
             if not isinstance(value, str):
                 return
             id_type = node.get("type")
             type_text = _text({"text": id_type.get("text")}) if isinstance(id_type, dict) else None
-            yield TokenValue(param, _str(node.get("system")), value, type_text)
+            yield TokenValue(param, canonical_system(_str(node.get("system"))), value, type_text)
             if isinstance(id_type, dict):
                 for coding in _list(id_type.get("coding")):
                     if isinstance(coding, dict) and isinstance(coding.get("code"), str):
@@ -73,7 +74,7 @@ def parse_token(param: str, value: str) -> TokenMatch:
     if "|" not in value:
         return TokenMatch(param, ANY, value)
     system, _, code = value.partition("|")
-    return TokenMatch(param, system or None, code or None)
+    return TokenMatch(param, canonical_system(system) or None, code or None)
 
 
 def token_term(param: str, modifier: str, value: str) -> Term | None:

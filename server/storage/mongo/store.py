@@ -725,6 +725,15 @@ class MongoStore(Store):
         assert not isinstance(result, _Unset)
         return result
 
+    async def reindex(self, version: Version, index: tuple[IndexValue, ...]) -> bool:
+        if version.body is None:
+            return False
+        done = await self._c.resources.update_one(
+            {"_id": _key(version.type, version.id), "vid": version.vid},
+            {"$set": {**_index_arrays(index), "srt": _sort_doc(index)}},
+        )
+        return done.matched_count == 1
+
     async def bulk_load(self, writes: Iterable[Write]) -> None:
         """New resources in one transaction (``insert_many``), numbered by one counter step.
 

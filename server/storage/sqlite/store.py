@@ -1146,6 +1146,18 @@ class SqliteStore(Store):
                 page.total = conn.execute(f"SELECT count(*) FROM history WHERE {where}", params).fetchone()[0]
         return page
 
+    async def reindex(self, version: Version, index: tuple[IndexValue, ...]) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            row = conn.execute("SELECT pk, vid FROM resources WHERE type = ? AND id = ?", (version.type, version.id)).fetchone()
+            if row is None or row[1] != version.vid or version.body is None:
+                return False
+            with _savepoint(conn, "reindex"):
+                _drop_index(conn, row[0])
+                _insert_index(conn, row[0], version.type, _group_index(index))
+            return True
+
+        return await self._run(work)
+
     async def clear(self) -> None:
         await self._run(_clear)
 
