@@ -7,7 +7,7 @@ Code reads every project URL from here instead of writing literals:
     CS["t54-gender"]           # CodeSystem.url
     EXT["t54-ethnicity"]       # extension StructureDefinition.url
     VS["vs-t54-gender"]        # ValueSet.url (each holds the whole CodeSystem of the same name)
-    PROFILE["vn-core-patient"] # profile StructureDefinition.url
+    PROFILE["lienthong-patient"] # profile StructureDefinition.url
 
 The files are written by ``python -m profiles.generate``; package.json and .index.json (the
 FHIR package manifest and index) are not resources and are skipped here.
@@ -20,7 +20,7 @@ from importlib.resources import files
 from types import MappingProxyType
 from typing import Mapping
 
-__all__ = ["resources", "urls", "SID", "CS", "EXT", "VS", "PROFILE"]
+__all__ = ["resources", "served", "urls", "SID", "CS", "EXT", "VS", "PROFILE"]
 
 
 @lru_cache(maxsize=1)
@@ -34,6 +34,16 @@ def resources() -> Mapping[str, dict]:
             if isinstance(data, dict) and "resourceType" in data:
                 out[item.name] = data
     return MappingProxyType(out)
+
+
+@lru_cache(maxsize=1)
+def served() -> tuple[dict, ...]:
+    """What the server serves read-only and validates with: this project's resources and the
+    VN Core package (:mod:`profiles.vn_core`); their ids never collide (a test holds it). Read
+    once: they change only with a release."""
+    from . import vn_core
+
+    return (*resources().values(), *vn_core.resources().values())
 
 
 def _url(res: dict) -> str:

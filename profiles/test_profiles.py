@@ -62,9 +62,9 @@ def test_extensions_are_constraints_on_extension() -> None:
 
 def test_profiles_are_resource_constraints_on_their_core_type() -> None:
     assert set(profiles.PROFILE) == {
-        "vn-core-patient", "vn-core-encounter", "vn-core-observation-lab", "vn-core-observation-vitals",
-        "vn-core-documentreference-transfer", "vn-core-documentreference-discharge", "vn-core-documentreference-summary",
-        "vn-core-documentreference-insurance-table"}
+        "lienthong-patient", "lienthong-encounter", "lienthong-observation-lab", "lienthong-observation-vitals",
+        "lienthong-documentreference-transfer", "lienthong-documentreference-discharge", "lienthong-documentreference-summary",
+        "lienthong-documentreference-insurance-table"}
     for r in PROFILES:
         assert r["derivation"] == "constraint" and r["fhirVersion"] == "4.0.1" and r["abstract"] is False
         assert r["baseDefinition"] == f"http://hl7.org/fhir/StructureDefinition/{r['type']}"
@@ -147,13 +147,13 @@ def _failures(resource: dict, profile_id: str) -> list[str]:
     return [c["key"] for c, full in invariants(sd) if evaluate(resource, full, model=R4) != [True]]
 
 
-APPLIES = {"Patient": ["vn-core-patient"], "Encounter": ["vn-core-encounter"]}
+APPLIES = {"Patient": ["lienthong-patient"], "Encounter": ["lienthong-encounter"]}
 
 
 def _applicable(resource: dict) -> list[str]:
     if resource["resourceType"] == "Observation":
         cats = {c.get("code") for cc in resource.get("category", []) for c in cc.get("coding", [])}
-        return ["vn-core-observation-vitals"] if "vital-signs" in cats else ["vn-core-observation-lab"]
+        return ["lienthong-observation-vitals"] if "vital-signs" in cats else ["lienthong-observation-lab"]
     if resource["resourceType"] == "DocumentReference":
         codes = {c.get("code") for c in resource["type"]["coding"]}
         return [sd["id"] for sd in PROFILES if sd["type"] == "DocumentReference" and
@@ -174,7 +174,7 @@ def test_transfer54_examples_meet_the_invariants(path: Path) -> None:
         for pid in _applicable(r):
             assert _failures(r, pid) == [], (path.name, pid)
             checked.add(pid)
-    assert {"vn-core-patient", "vn-core-encounter", "vn-core-documentreference-transfer"} <= checked
+    assert {"lienthong-patient", "lienthong-encounter", "lienthong-documentreference-transfer"} <= checked
 
 
 def test_generated_transfer54_records_meet_the_invariants() -> None:
@@ -197,23 +197,23 @@ def test_invariants_fail_where_they_should() -> None:
         {"system": "urn:other", "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]},
          "value": "BN1"},
     ]
-    assert _failures(pat, "vn-core-patient") == ["vn-pat-1", "vn-pat-2", "vn-pat-3"]
+    assert _failures(pat, "lienthong-patient") == ["vn-pat-1", "vn-pat-2", "vn-pat-3"]
     pat["identifier"] = [{"system": profiles.SID["cccd"], "value": "001234567890"},
                          {"system": profiles.SID["the-bhyt"], "value": "DN4791234567890"},
                          {"system": profiles.SID["ma-bn"] + "/46001", "value": "BN1",
                           "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]}}]
-    assert _failures(pat, "vn-core-patient") == []
+    assert _failures(pat, "lienthong-patient") == []
     enc = _one(resources, "Encounter")
     enc["identifier"] = [{"system": profiles.SID["ma-bn"] + "/46001", "value": "LK"}]
-    assert _failures(enc, "vn-core-encounter") == ["vn-enc-1"]
+    assert _failures(enc, "lienthong-encounter") == ["vn-enc-1"]
     vit = {"resourceType": "Observation", "valueQuantity": {"value": 50, "unit": "kg"}}
-    assert _failures(vit, "vn-core-observation-vitals") == ["vn-vit-1"]
+    assert _failures(vit, "lienthong-observation-vitals") == ["vn-vit-1"]
     lab = {"resourceType": "Observation", "valueQuantity": {"unit": "mmol/L"}}
-    assert _failures(lab, "vn-core-observation-lab") == ["vn-lab-2"]
-    assert _failures({"resourceType": "Observation"}, "vn-core-observation-lab") == ["vn-lab-1"]
+    assert _failures(lab, "lienthong-observation-lab") == ["vn-lab-2"]
+    assert _failures({"resourceType": "Observation"}, "lienthong-observation-lab") == ["vn-lab-1"]
     doc = _one(resources, "DocumentReference")
     doc["content"] = [{"attachment": {"contentType": "application/json"}}]
-    assert _failures(doc, "vn-core-documentreference-transfer") == ["vn-doc-1"]
+    assert _failures(doc, "lienthong-documentreference-transfer") == ["vn-doc-1"]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -33,6 +33,8 @@ async def _seed(path: Path) -> None:
     writes = []
     for id_, system in (("old", OURS), ("community", HL7VN)):
         body = {"resourceType": "Patient", "id": id_, "identifier": [{"system": system, "value": f"0010850{id_[:1]}2345"}]}
+        if id_ == "old":
+            body["meta"] = {"profile": ["https://lienthong.dev/fhir/StructureDefinition/vn-core-patient"]}  # its name before VN Core came
         write, stored = repo.prepare("Patient", id_, body)
         writes.append(Write(write.version, _old_index(repo, stored)))
     await store.bulk_load(writes)
@@ -67,7 +69,9 @@ def test_migrate_rewrites_the_old_systems_reindexes_the_rest_and_is_idempotent(t
     counts = json.loads(report.read_text())
     assert counts["rewritten"] == {"Patient": 1} and counts["reindexed"] == {"Patient": 1}
     current, found = asyncio.run(_state(db))
-    assert jsonio.loads(current["old"].body)["identifier"][0]["system"] == MOH and current["old"].vid == 2  # a new version
+    old = jsonio.loads(current["old"].body)
+    assert old["identifier"][0]["system"] == MOH and current["old"].vid == 2  # a new version
+    assert old["meta"]["profile"] == ["https://lienthong.dev/fhir/StructureDefinition/lienthong-patient"]
     assert jsonio.loads(current["community"].body)["identifier"][0]["system"] == HL7VN and current["community"].vid == 1  # as sent
     assert found[MOH] == found[HL7VN] == found[OURS] == ["community", "old"]
     assert cli.main(["migrate", "--store", f"sqlite:///{db}", "--report", str(report)]) == 0  # again: nothing to rewrite

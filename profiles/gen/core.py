@@ -1,4 +1,4 @@
-"""The Vietnamese core profiles (vn-core-*), as data.
+"""The Vietnamese core profiles (lienthong-*), as data.
 
 Each profile lists its differential elements by element id; the builder derives ``path`` and
 ``sliceName`` from the id and stamps each invariant with its source. An invariant is
@@ -75,7 +75,7 @@ MR = {"coding": [{"system": V2_0203, "code": "MR"}]}
 
 # (id, base type, title, description, elements)
 PROFILES: list[tuple[str, str, str, str, list[dict]]] = [
-    ("vn-core-patient", "Patient", "Vietnamese core Patient",
+    ("lienthong-patient", "Patient", "Vietnamese core Patient",
      "A patient as Vietnamese health-data exchange carries one: citizen id (CCCD, 12 digits), insurance card "
      "(BHYT, 15 characters) and the facility's own patient id, ethnicity and nationality.", [
          _url_slicing("Patient"),
@@ -110,7 +110,7 @@ PROFILES: list[tuple[str, str, str, str, list[dict]]] = [
          _ms("Patient.birthDate"),
          _ms("Patient.address"),
      ]),
-    ("vn-core-encounter", "Encounter", "Vietnamese core Encounter",
+    ("lienthong-encounter", "Encounter", "Vietnamese core Encounter",
      "A treatment episode: the episode link code (MA_LK) of the facility, the care type (MA_LOAI_KCB), the "
      "period, and the transfer details (origin, destination, reason, treatment result).", [
          {"id": "Encounter", "constraint": [
@@ -142,7 +142,7 @@ PROFILES: list[tuple[str, str, str, str, list[dict]]] = [
              binding={"strength": "extensible", "valueSet": vs_url("t54-discharge-type")}),
          _ms("Encounter.serviceProvider", short="Facility of the episode (MA_CSKCB)"),
      ]),
-    ("vn-core-observation-lab", "Observation", "Vietnamese core laboratory result",
+    ("lienthong-observation-lab", "Observation", "Vietnamese core laboratory result",
      "A laboratory or paraclinical result (insurance table XML4): category laboratory, a coded test, "
      "a quantity or text value.", [
          {"id": "Observation", "constraint": [
@@ -160,7 +160,7 @@ PROFILES: list[tuple[str, str, str, str, list[dict]]] = [
          _ms("Observation.dataAbsentReason"),
          _ms("Observation.referenceRange"),
      ]),
-    ("vn-core-observation-vitals", "Observation", "Vietnamese core vital sign",
+    ("lienthong-observation-vitals", "Observation", "Vietnamese core vital sign",
      "A vital sign such as body weight (LOINC 29463-7, CAN_NANG): category vital-signs, a UCUM quantity.", [
          {"id": "Observation", "constraint": [
              ("vn-vit-1", "error", "A vital-sign quantity has a UCUM unit code",
@@ -173,15 +173,15 @@ PROFILES: list[tuple[str, str, str, str, list[dict]]] = [
          _ms("Observation.effective[x]"),
          _ms("Observation.value[x]", type=[{"code": "Quantity"}]),
      ]),
-    ("vn-core-documentreference-transfer", "DocumentReference", "Vietnamese core transfer letter",
+    ("lienthong-documentreference-transfer", "DocumentReference", "Vietnamese core transfer letter",
      "The transfer (referral) letter: the 54-field transfer dataset or insurance table XML13 (LOINC 57133-1).",
      _doc_elements("57133-1", "Referral note")),
-    ("vn-core-documentreference-discharge", "DocumentReference", "Vietnamese core discharge paper",
+    ("lienthong-documentreference-discharge", "DocumentReference", "Vietnamese core discharge paper",
      "The discharge paper (insurance table XML7; LOINC 18842-5).", _doc_elements("18842-5", "Discharge summary")),
-    ("vn-core-documentreference-summary", "DocumentReference", "Vietnamese core medical record summary",
+    ("lienthong-documentreference-summary", "DocumentReference", "Vietnamese core medical record summary",
      "The medical record summary (insurance table XML8; LOINC 34133-9).",
      _doc_elements("34133-9", "Summary of episode note")),
-    ("vn-core-documentreference-insurance-table", "DocumentReference", "Vietnamese core insurance table kept whole",
+    ("lienthong-documentreference-insurance-table", "DocumentReference", "Vietnamese core insurance table kept whole",
      "An insurance XML table without a clinical FHIR home (130 XML6, XML9, XML10, XML11, XML15), kept as its XML "
      "document and linked to the episode's Encounter; the type is the table's code in CodeSystem bhyt-table.",
      _doc_elements(None, "Insurance XML table", system=f"{BASE}/CodeSystem/bhyt-table")),

@@ -41,3 +41,23 @@ def test_the_repairs_are_the_named_ones_only() -> None:
     assert fixed == {"resourceType": "NamingSystem", "id": "a-b", "name": "x"} and len(notes) == 2
     kept = {"resourceType": "ValueSet", "id": "ok", "url": "http://x/ValueSet/ok", "status": "draft"}
     assert convert(kept) == (kept, [])
+
+
+def test_served_beside_this_projects_resources_without_a_clash() -> None:
+    import profiles
+
+    keys = [(r["resourceType"], r["id"]) for r in profiles.served()]
+    assert len(keys) == len(set(keys)) == len(profiles.resources()) + len(RES)
+
+
+def test_every_vn_core_profile_is_usable_by_the_validator() -> None:
+    """Each of VN Core's resource profiles checks a bare instance of its type: no crash, and
+    what it finds is attributed to that profile (or to a base it names)."""
+    from server.fhir.profiling import validate
+
+    profiles_ = [r for r in RES.values() if r["resourceType"] == "StructureDefinition" and r.get("kind") == "resource"]
+    assert len(profiles_) >= 50
+    for sd in profiles_:
+        issues = validate({"resourceType": sd["type"], "id": "x"}, [sd["url"]])
+        assert all(i.severity in ("error", "warning", "information") for i in issues), sd["url"]
+        assert not any("not known to this server" in i.diagnostics for i in issues), sd["url"]

@@ -4,8 +4,9 @@ Two steps, over every current resource of every type:
 
 1. identifier systems this project used to write where a national guide has its own (the old
    ``https://lienthong.dev/fhir/sid/cccd`` for VN Core's ``…/sid/national_id``, see
-   :mod:`server.fhir.identifiers`) are rewritten to the preferred system: a new version, as any
-   update (history keeps the old one);
+   :mod:`server.fhir.identifiers`) are rewritten to the preferred system, and claims of this
+   project's renamed profiles (``vn-core-patient`` → ``lienthong-patient``) to the new URLs: a
+   new version, as any update (history keeps the old one);
 2. the search index of every other resource is rebuilt in place (no new version), so values
    written before an alias existed are found under every system of their identifier.
 
@@ -40,17 +41,29 @@ class MigrationReport:
         return {name: dict(getattr(self, name)) for name in ("scanned", "rewritten", "reindexed", "skipped")}
 
 
+#: this project's profiles renamed when VN Core's (same ids) came to be served beside them
+RENAMED_PROFILES = {
+    f"https://lienthong.dev/fhir/StructureDefinition/vn-core-{name}": f"https://lienthong.dev/fhir/StructureDefinition/lienthong-{name}"
+    for name in ("patient", "encounter", "observation-lab", "observation-vitals", "documentreference-transfer",
+                 "documentreference-discharge", "documentreference-summary", "documentreference-insurance-table")
+}
+
+
 def own_systems() -> dict[str, str]:
     """This project's own system URIs that a preferred (national) system replaces."""
     return {uri: preferred for uri, preferred in alias_table().items() if uri != preferred and uri.startswith("https://lienthong.dev/")}
 
 
 def rewritten(node: Any, systems: dict[str, str]) -> Any:
-    """``node`` with every identifier ``system`` in ``systems`` replaced (a copy where it changed)."""
+    """``node`` with every identifier ``system`` in ``systems`` replaced, and claims of renamed
+    profiles (``meta.profile``) under their new URLs (a copy where it changed)."""
     if isinstance(node, dict):
         out = {k: rewritten(v, systems) for k, v in node.items()}
         if isinstance(out.get("system"), str) and out["system"] in systems and "value" in out:
             out["system"] = systems[out["system"]]
+        meta = out.get("meta")
+        if isinstance(meta, dict) and isinstance(meta.get("profile"), list):
+            out["meta"] = {**meta, "profile": [RENAMED_PROFILES.get(p, p) for p in meta["profile"]]}
         return out
     if isinstance(node, list):
         return [rewritten(v, systems) for v in node]

@@ -29,7 +29,7 @@ def _index() -> tuple[dict[str, dict], dict[str, dict]]:
     """(CodeSystem url -> resource, ValueSet url -> resource), built once."""
     systems: dict[str, dict] = {}
     sets: dict[str, dict] = {}
-    for res in profiles.resources().values():
+    for res in profiles.served():
         if res["resourceType"] == "CodeSystem":
             systems[res["url"]] = res
         elif res["resourceType"] == "ValueSet":

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.anyio
 MOH = "http://fhir.ehealth.gov.vn/core/sid/national_id"
 HL7VN = "http://fhir.hl7.org.vn/core/sid/cccd"
 OURS = "https://lienthong.dev/fhir/sid/cccd"
-VN_PATIENT = "https://lienthong.dev/fhir/StructureDefinition/vn-core-patient"
+VN_PATIENT = "https://lienthong.dev/fhir/StructureDefinition/lienthong-patient"
 
 
 async def test_search_and_conditional_create_treat_the_dialects_as_one(client) -> None:  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ from .helpers import JSON, issues
 
 pytestmark = pytest.mark.anyio
 
-PATIENT = profiles.PROFILE["vn-core-patient"]
+PATIENT = profiles.PROFILE["lienthong-patient"]
 NARRATIVE = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">Nguyễn Văn An</div>'}
 CONFORMANCE = ("StructureDefinition", "CodeSystem", "ValueSet", "NamingSystem")
 
@@ -56,23 +56,27 @@ async def test_read_unknown_is_404(client) -> None:
 
 async def test_search_by_url_id_name_status(client) -> None:
     r = (await client.get("StructureDefinition", params={"url": PATIENT})).json()
-    assert r["type"] == "searchset" and r["total"] == 1 and r["entry"][0]["resource"]["id"] == "vn-core-patient"
-    assert r["entry"][0]["fullUrl"].endswith("/StructureDefinition/vn-core-patient")
+    assert r["type"] == "searchset" and r["total"] == 1 and r["entry"][0]["resource"]["id"] == "lienthong-patient"
+    assert r["entry"][0]["fullUrl"].endswith("/StructureDefinition/lienthong-patient")
     r = (await client.get("StructureDefinition", params={"url": PATIENT + "|0.0.0"})).json()
     assert r["total"] == 0
     r = (await client.get("ValueSet", params={"_id": "vs-t54-gender,vs-t54-ethnicity"})).json()
     assert {e["resource"]["id"] for e in r["entry"]} == {"vs-t54-gender", "vs-t54-ethnicity"}
-    r = (await client.get("StructureDefinition", params={"name": "vncore", "status": "active"})).json()
-    assert r["total"] == len([u for u in profiles.PROFILE if u.startswith("vn-core-")]) >= 7
+    r = (await client.get("StructureDefinition", params={"name": "lienthong", "status": "active"})).json()
+    assert r["total"] == len([u for u in profiles.PROFILE if u.startswith("lienthong-")]) >= 7
     r = (await client.get("NamingSystem", params={"url": profiles.SID["cccd"]})).json()
-    assert [e["resource"]["id"] for e in r["entry"]] == ["cccd"]
+    assert [e["resource"]["id"] for e in r["entry"]] == ["cccd", "national-id"]  # ours (with its aliases) and VN Core's own
     everything = (await client.get("CodeSystem")).json()
-    assert everything["total"] == len(profiles.CS)
+    assert everything["total"] == _served("CodeSystem") == len(profiles.CS) + 10  # VN Core's ten
+
+
+def _served(type_: str) -> int:
+    return sum(1 for r in profiles.served() if r["resourceType"] == type_)
 
 
 async def test_unknown_search_parameter_is_reported_or_refused(client) -> None:
     r = (await client.get("ValueSet", params={"publisher": "x"})).json()
-    assert r["entry"][-1]["search"]["mode"] == "outcome" and r["total"] == len(profiles.VS)
+    assert r["entry"][-1]["search"]["mode"] == "outcome" and r["total"] == _served("ValueSet")
     r = await client.get("ValueSet", params={"publisher": "x"}, headers={"Prefer": "handling=strict"})
     assert r.status_code == 400
 
@@ -306,7 +310,7 @@ _json = st.recursive(
     max_leaves=15,
 )
 _bodies = st.one_of(_json, st.builds(lambda t, rest: {**rest, "resourceType": t}, st.sampled_from(["Patient", "Parameters", "Observation", "Nope"]), st.dictionaries(st.sampled_from(["parameter", "identifier", "meta", "id", "name", "gender"]), _json, max_size=3)))
-_paths = st.sampled_from(["Patient/$validate", "Patient/p1/$validate", "Nope/$validate", "CodeSystem/$lookup", "ValueSet/$validate-code", "ValueSet/vs-t54-gender/$validate-code", "ValueSet/nope/$validate-code", "StructureDefinition", "StructureDefinition/vn-core-patient", "NamingSystem"])
+_paths = st.sampled_from(["Patient/$validate", "Patient/p1/$validate", "Nope/$validate", "CodeSystem/$lookup", "ValueSet/$validate-code", "ValueSet/vs-t54-gender/$validate-code", "ValueSet/nope/$validate-code", "StructureDefinition", "StructureDefinition/lienthong-patient", "NamingSystem"])
 _query = st.dictionaries(st.sampled_from(["mode", "profile", "system", "code", "url", "coding", "_id", "name", "version", "displayLanguage"]), st.text(max_size=12), max_size=3)
 
 
@@ -319,6 +323,28 @@ async def test_no_5xx_on_profile_endpoints(client, method: str, path: str, query
 
 
 async def test_validate_a_conformance_resource(client) -> None:
-    sd = dict(profiles.resources()["StructureDefinition-vn-core-patient.json"])
+    sd = dict(profiles.resources()["StructureDefinition-lienthong-patient.json"])
     r = await client.post("StructureDefinition/$validate", content=json.dumps(sd), headers=JSON)
     assert r.status_code == 200 and diagnostics(r.json(), "error") == []
+
+
+async def test_vn_core_is_served_read_only_and_its_profiles_validate(client) -> None:  # type: ignore[no-untyped-def]
+    moh = "http://fhir.ehealth.gov.vn/core/StructureDefinition/vn-core-patient"
+    r = await client.get("StructureDefinition/vn-core-patient")
+    assert r.status_code == 200 and r.json()["url"] == moh
+    assert (await client.get("StructureDefinition", params={"url": moh})).json()["total"] == 1
+    assert (await client.put("StructureDefinition/vn-core-patient", json=r.json())).status_code == 405
+    patient = {"resourceType": "Patient", "identifier": [{"system": "http://fhir.ehealth.gov.vn/core/sid/national_id", "value": "001085012345"}],
+               "name": [{"family": "Lê", "given": ["An"]}], "gender": "male", "birthDate": "1990-01-01"}
+    out = (await client.post("Patient/$validate", params={"profile": moh}, json=patient)).json()
+    errors = [i for i in out["issue"] if i["severity"] == "error"]
+    assert [i["expression"] for i in errors] == [["Patient.name[0].text"]]  # VN Core asks for the name as text
+    patient["name"][0]["text"] = "Lê An"
+    out = (await client.post("Patient/$validate", params={"profile": moh}, json=patient)).json()
+    assert not [i for i in out["issue"] if i["severity"] == "error"], out
+    said = [i["diagnostics"] for i in out["issue"] if i["severity"] == "information"]
+    assert any("Patient-uv-ips" in d and "not checked" in d for d in said)  # its IPS base is not shipped: said, not hidden
+    lab = {"resourceType": "Observation", "status": "final", "code": {"text": "Glucose"}, "subject": {"reference": "Patient/x"}}
+    out = (await client.post("Observation/$validate", params={"profile": "http://fhir.ehealth.gov.vn/core/StructureDefinition/vn-core-observation-lab-code"}, json=lab)).json()
+    profiles_named = " ".join(i["diagnostics"] for i in out["issue"])
+    assert "vn-core-obervation-result-base" in profiles_named  # the base profile in the package is checked too

@@ -1,4 +1,5 @@
-"""The conformance resources of ``profiles/``, served read-only: read by id, search by a few parameters.
+"""The conformance resources of ``profiles/`` and the VN Core package, served read-only: read by id,
+search by a few parameters.
 
 They are not in the store: they are the server's own contract and change only with a release.
 """
@@ -20,7 +21,7 @@ _CONTROL = frozenset({"_format", "_pretty", "_count", "_summary", "_total"})
 def _resources() -> list[dict[str, Any]]:
     import profiles
 
-    return [r for r in profiles.resources().values() if isinstance(r, dict) and r.get("resourceType") in TYPES]
+    return [r for r in profiles.served() if isinstance(r, dict) and r.get("resourceType") in TYPES]
 
 
 def canonical(resource: dict[str, Any]) -> str | None:

@@ -22,7 +22,7 @@ from .values import contains
 MANDATORY_TYPES = frozenset({"Patient", "Encounter", "Observation", "DocumentReference"})
 #: the element whose fixed/pattern values tell the core profiles of one type apart
 SELECTOR = {"Observation": "category", "DocumentReference": "type"}
-CORE_PREFIX = "vn-core-"
+CORE_PREFIX = "lienthong-"
 
 
 def core_profiles(rtype: str, registry: ProfileRegistry | None = None) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
 """Which StructureDefinitions the validator knows, by canonical URL, and their element trees.
 
-The default registry reads ``profiles.resources()``; tests build their own from fixtures.
+The default registry reads ``profiles.served()``; tests build their own from fixtures.
 Element trees are built once per profile and kept (profiles are immutable at run time).
 """
 
@@ -51,7 +51,7 @@ class ProfileRegistry:
 
 @lru_cache(maxsize=1)
 def default_registry() -> ProfileRegistry:
-    """Every StructureDefinition shipped in ``profiles/``."""
+    """Every StructureDefinition shipped in ``profiles/``, VN Core's included."""
     import profiles
 
-    return ProfileRegistry(r for r in profiles.resources().values() if isinstance(r, dict))
+    return ProfileRegistry(r for r in profiles.served() if isinstance(r, dict))

@@ -206,7 +206,7 @@ def test_tree_is_built_once_per_profile(registry) -> None:
 
 # --------------------------------------------------------------- the project's own profiles
 
-PATIENT = profiles.PROFILE["vn-core-patient"]
+PATIENT = profiles.PROFILE["lienthong-patient"]
 
 
 def vn_patient() -> dict:

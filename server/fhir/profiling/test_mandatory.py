@@ -16,27 +16,27 @@ def obs(category: str | None) -> dict:
 
 
 def test_single_profile_types_default_to_it() -> None:
-    assert default_profile({"resourceType": "Patient"}) == (profiles.PROFILE["vn-core-patient"], "")
-    assert default_profile({"resourceType": "Encounter"}) == (profiles.PROFILE["vn-core-encounter"], "")
+    assert default_profile({"resourceType": "Patient"}) == (profiles.PROFILE["lienthong-patient"], "")
+    assert default_profile({"resourceType": "Encounter"}) == (profiles.PROFILE["lienthong-encounter"], "")
 
 
 def test_observation_by_category() -> None:
-    assert default_profile(obs("laboratory"))[0] == profiles.PROFILE["vn-core-observation-lab"]
-    assert default_profile(obs("vital-signs"))[0] == profiles.PROFILE["vn-core-observation-vitals"]
+    assert default_profile(obs("laboratory"))[0] == profiles.PROFILE["lienthong-observation-lab"]
+    assert default_profile(obs("vital-signs"))[0] == profiles.PROFILE["lienthong-observation-vitals"]
     url, why = default_profile(obs("imaging"))
     assert url is None and "category matches none" in why
 
 
 def test_document_reference_by_type() -> None:
     transfer = {"resourceType": "DocumentReference", "type": {"coding": [{"system": "http://loinc.org", "code": "57133-1"}]}}
-    assert default_profile(transfer)[0] == profiles.PROFILE["vn-core-documentreference-transfer"]
+    assert default_profile(transfer)[0] == profiles.PROFILE["lienthong-documentreference-transfer"]
     assert default_profile({"resourceType": "DocumentReference", "type": {"text": "x"}})[0] is None
 
 
 def test_problems_are_errors_only_and_name_the_profile() -> None:
     found = problems({"resourceType": "Patient", "gender": "male"})
     assert found and all(i.severity == "error" for i in found)
-    assert any("Patient.name" in i.diagnostics and profiles.PROFILE["vn-core-patient"] in i.diagnostics for i in found)
+    assert any("Patient.name" in i.diagnostics and profiles.PROFILE["lienthong-patient"] in i.diagnostics for i in found)
     assert problems({"resourceType": "Patient", "gender": "male", "name": [{"family": "A"}]}) == []
 
 

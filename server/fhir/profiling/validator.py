@@ -84,5 +84,29 @@ def profile_issues(resource: dict[str, Any], profiles: Iterable[str] | None = No
         if sd.get("type") != rtype or sd.get("kind") != "resource":
             issues.append(finding("profile", "error", "invalid", rtype, f"the profile is for {sd.get('type')}, not {rtype}", url))
             continue
-        issues += ProfileWalk(registry, sd, resource).run([(resource, rtype)])
+        for layer in _chain(registry, sd, issues, rtype, url):
+            issues += ProfileWalk(registry, layer, resource).run([(resource, rtype)])
     return issues
+
+
+_CORE_BASE = "http://hl7.org/fhir/StructureDefinition/"
+
+
+def _chain(registry: ProfileRegistry, sd: dict[str, Any], issues: list[Issue], rtype: str, url: str) -> list[dict[str, Any]]:
+    """``sd`` and the profiles it derives from (``baseDefinition``), down to the core type. A base
+    profile the server does not know (VN Core's IPS bases) is said, as information: its own
+    constraints were not checked."""
+    chain, seen = [sd], {sd["url"]}
+    while True:
+        base = chain[-1].get("baseDefinition")
+        if not isinstance(base, str) or base == _CORE_BASE + str(chain[-1].get("type")):
+            return chain  # the core type: checked by the base validation
+        found = registry.get(base)
+        if found is None or found["url"] in seen:
+            if found is None:
+                issues.append(finding("profile", "information", "informational", rtype,
+                                      f"the profile {chain[-1]['url']} derives from {base}, which this server does not have: "
+                                      "the constraints of that base were not checked", url))
+            return chain
+        chain.append(found)
+        seen.add(found["url"])
