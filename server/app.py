@@ -15,7 +15,6 @@ from typing import Any, AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .audit.trail import AuditTrail
@@ -61,8 +60,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
     app.state.verifier = Verifier(settings, store)
     install_error_handlers(app)
     app.add_middleware(SecurityMiddleware, settings=settings, verifier=app.state.verifier, finish=finisher(app))
-    app.add_middleware(FormatMiddleware)  # outside the security door: a 401 is XML too, for an XML client
-    app.add_middleware(GZipMiddleware, minimum_size=1024)  # only for a client that sends Accept-Encoding: gzip
+    app.add_middleware(FormatMiddleware)  # outside the security door: a 401 is XML too, for an XML client; gzip when asked
     if settings.cors_origins:  # outermost: a preflight carries no token
         app.add_middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"],

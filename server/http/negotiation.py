@@ -91,20 +91,33 @@ def wants_pretty(request: Request) -> bool:
 
 
 class FormatMiddleware:
-    """FHIR XML for clients that ask for it, and ``HEAD`` for every ``GET`` under ``/fhir``.
+    """FHIR XML for clients that ask for it, ``HEAD`` for every ``GET`` under ``/fhir``, and gzip
+    for clients that send ``Accept-Encoding: gzip`` (Starlette's ``GZipMiddleware``, outside the
+    XML conversion). A request that asks for none of these goes straight to the app: two byte
+    searches are all it costs.
 
     Only responses that are FHIR JSON are converted (an insurance XML envelope or a web page
     passes as it is). An asked-for format this server does not speak is left to the route,
     which answers 406."""
 
     def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        from starlette.middleware.gzip import GZipMiddleware
+
         self.app = app
+        self.gzip = GZipMiddleware(self._formats, minimum_size=1024)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/fhir"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        encoding = _header(scope, b"accept-encoding")
+        await (self.gzip if encoding is not None and b"gzip" in encoding else self._formats)(scope, receive, send)
+
+    async def _formats(self, scope: Scope, receive: Receive, send: Send) -> None:
         head = scope["method"] == "HEAD"
+        if not scope["path"].startswith("/fhir") or not (head or b"_format" in scope.get("query_string", b"") or b"xml" in (_header(scope, b"accept") or b"")):
+            await self.app(scope, receive, send)
+            return
         if head:
             scope = {**scope, "method": "GET"}
         xml = _asks_for_xml(scope)
@@ -114,18 +127,21 @@ class FormatMiddleware:
         await self.app(scope, receive, _Converting(send, xml=xml, head=head, pretty=_query(scope).get("_pretty") == "true").send)
 
 
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value  # type: ignore[no-any-return]
+    return None
+
+
 def _query(scope: Scope) -> dict[str, str]:
     return dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
 
 
 def _asks_for_xml(scope: Scope) -> bool:
-    accept = None
-    for name, value in scope.get("headers", ()):
-        if name == b"accept":
-            accept = value.decode("latin-1")
-            break
+    accept = _header(scope, b"accept")
     try:
-        return response_format(_query(scope).get("_format"), accept) == "xml"
+        return response_format(_query(scope).get("_format"), accept.decode("latin-1") if accept else None) == "xml"
     except FhirError:
         return False
 
