@@ -21,7 +21,7 @@ from .dates import instant
 from .ids import new_id
 from .intake import resource_issues, status_for
 from .outcome import FhirError, Issue, bad_request, not_found, operation_outcome
-from .patch import JSON_PATCH, json_patch_in_binary, patch_in
+from .patch import JSON_PATCH, conditional_target, json_patch_in_binary, patch_in
 from .repository import Repository, Result
 from .resource import ID_RE, Path, body_of, etag, holder_at, parse_etag, reference_paths, with_references
 
@@ -298,14 +298,7 @@ class BundleProcessor:
     async def _patch(self, tx: Tx, e: Entry, targets: dict[str, str] | None = None, conditional: dict[str, str] | None = None) -> dict[str, Any]:
         """A PATCH entry: the patch applied to the current version inside the unit, stored as its update."""
         assert e.resource is not None
-        if e.id is not None:
-            id_ = e.id
-        else:
-            found = await self.repo.matches(tx, e.type, e.criteria or [])
-            if len(found) != 1:
-                raise FhirError.of(404 if not found else 412, "not-found" if not found else "multiple-matches",
-                                   f"The conditional patch criteria match {'no' if not found else 'more than one'} {e.type}")
-            id_ = found[0].id
+        id_ = e.id if e.id is not None else await conditional_target(tx, self.repo, e.type, e.criteria or [])
         kind = _patch_kind(e.resource)
         body: Any = e.resource
         if kind == "json":

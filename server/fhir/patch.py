@@ -343,6 +343,15 @@ def patched(current: dict[str, Any], kind: str, body: Any, type_: str, id_: str,
     return check_resource(result, type_=type_, id_=id_, require_id=True, max_depth=max_depth)
 
 
+async def conditional_target(tx: Any, repo: Any, type_: str, criteria: list[tuple[str, str]]) -> str:
+    """The id of the one ``type_`` the criteria of a conditional PATCH match (404 none, 412 several)."""
+    found = await repo.matches(tx, type_, criteria)
+    if len(found) != 1:
+        raise FhirError.of(404 if not found else 412, "not-found" if not found else "multiple-matches",
+                           f"The conditional patch criteria match {'no' if not found else 'more than one'} {type_}")
+    return str(found[0].id)
+
+
 async def patch_in(tx: Any, repo: Any, type_: str, id_: str, kind: str, body: Any, *, if_match: int | None = None) -> Any:
     """PATCH ``type_/id_`` inside a unit of work: the current version (as the request's token
     sees it) patched, checked and stored as its next version."""

@@ -6,14 +6,36 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ...fhir.intake import check_resource, parse_json
-from ...fhir.outcome import FhirError, Issue, bad_request, operation_outcome
-from ...fhir.patch import JSON_PATCH, patch
+from ...fhir.outcome import Issue, bad_request, operation_outcome
+from ...fhir.patch import JSON_PATCH, conditional_target, patch
+from ...fhir.repository import Repository
 from ...fhir.resource import ID_RE
 from ..negotiation import check_accept, fhir_response, parse_fhir_body
 from ..requests import Prefer, if_match, query_items, read_body, read_fhir_body
 from ..responses import read_response, repo_of, version_headers, write_response
 
 router = APIRouter()
+
+
+def _type_repo(request: Request, type_: str) -> Repository:
+    """What every type-level interaction checks first (format asked for, type served), and
+    the repository as this request's token sees it."""
+    check_accept(request)
+    repo = repo_of(request)
+    repo.check_type(type_)
+    return repo
+
+
+def _instance_repo(request: Request, type_: str, id_: str) -> Repository:
+    """As :func:`_type_repo`, and the id is a valid FHIR id."""
+    repo = _type_repo(request, type_)
+    _check_id(type_, id_)
+    return repo
+
+
+def _criteria(request: Request) -> list[tuple[str, str]]:
+    """The search criteria of a conditional interaction (the query without the format controls)."""
+    return [(k, v) for k, v in query_items(request) if k not in ("_format", "_pretty")]
 
 
 def _check_id(type_: str, id_: str) -> None:
@@ -30,9 +52,7 @@ async def _body(request: Request, type_: str, id_: str | None = None, require_id
 
 @router.post("/{type_}")
 async def create(request: Request, type_: str) -> Response:
-    check_accept(request)
-    repo = repo_of(request)
-    repo.check_type(type_)
+    repo = _type_repo(request, type_)
     resource = await _body(request, type_)
     if_none_exist = request.headers.get("if-none-exist")
     ahead = repo.ahead_create(type_, resource)  # here, not inside the unit: the write lock is held there
@@ -42,10 +62,8 @@ async def create(request: Request, type_: str) -> Response:
 
 @router.put("/{type_}")
 async def conditional_update(request: Request, type_: str) -> Response:
-    check_accept(request)
-    repo = repo_of(request)
-    repo.check_type(type_)
-    criteria = [(k, v) for k, v in query_items(request) if k not in ("_format", "_pretty")]
+    repo = _type_repo(request, type_)
+    criteria = _criteria(request)
     resource = await _body(request, type_)
     expected = if_match(request)
     result = await repo.atomic(lambda tx: repo.conditional_update(tx, type_, criteria, resource, if_match=expected))
@@ -54,10 +72,8 @@ async def conditional_update(request: Request, type_: str) -> Response:
 
 @router.delete("/{type_}")
 async def conditional_delete(request: Request, type_: str) -> Response:
-    check_accept(request)
-    repo = repo_of(request)
-    repo.check_type(type_)
-    criteria = [(k, v) for k, v in query_items(request) if k not in ("_format", "_pretty")]
+    repo = _type_repo(request, type_)
+    criteria = _criteria(request)
     repo.access.require(type_, "delete")
     result = await repo.atomic(lambda tx: repo.conditional_delete(tx, type_, criteria))
     return _delete_response(request, type_, "matching the criteria", result)
@@ -79,10 +95,7 @@ async def vread(request: Request, type_: str, id_: str, vid: str) -> Response:
 
 @router.put("/{type_}/{id_}")
 async def update(request: Request, type_: str, id_: str) -> Response:
-    check_accept(request)
-    repo = repo_of(request)
-    repo.check_type(type_)
-    _check_id(type_, id_)
+    repo = _instance_repo(request, type_, id_)
     resource = await _body(request, type_, id_, require_id=True)
     expected = if_match(request)
     ahead = await repo.ahead_update(type_, id_, resource)  # here, not inside the unit: the write lock is held there
@@ -92,10 +105,7 @@ async def update(request: Request, type_: str, id_: str) -> Response:
 
 @router.patch("/{type_}/{id_}")
 async def patch_instance(request: Request, type_: str, id_: str) -> Response:
-    check_accept(request)
-    repo = repo_of(request)
-    repo.check_type(type_)
-    _check_id(type_, id_)
+    repo = _instance_repo(request, type_, id_)
     kind, body = await _patch_body(request, repo)
     result = await patch(repo, type_, id_, kind, body, if_match=if_match(request))
     return write_response(request, result, Prefer.of(request))
@@ -103,20 +113,14 @@ async def patch_instance(request: Request, type_: str, id_: str) -> Response:
 
 @router.patch("/{type_}")
 async def conditional_patch(request: Request, type_: str) -> Response:
-    check_accept(request)
-    repo = repo_of(request)
-    repo.check_type(type_)
-    criteria = [(k, v) for k, v in query_items(request) if k not in ("_format", "_pretty")]
+    repo = _type_repo(request, type_)
     kind, body = await _patch_body(request, repo)
-    found = await repo.matches(repo.store, type_, criteria)  # type: ignore[arg-type]  # a read: no unit of work
-    if len(found) != 1:
-        raise FhirError.of(404 if not found else 412, "not-found" if not found else "multiple-matches",
-                           f"The conditional patch criteria match {'no' if not found else 'more than one'} {type_}")
-    result = await patch(repo, type_, found[0].id, kind, body, if_match=if_match(request))
+    id_ = await conditional_target(repo.store, repo, type_, _criteria(request))  # a read: no unit of work
+    result = await patch(repo, type_, id_, kind, body, if_match=if_match(request))
     return write_response(request, result, Prefer.of(request))
 
 
-async def _patch_body(request: Request, repo) -> tuple[str, object]:  # type: ignore[no-untyped-def]
+async def _patch_body(request: Request, repo: Repository) -> tuple[str, object]:
     """("json", the JSON Patch operations) or ("fhirpath", the Parameters), by Content-Type."""
     media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     raw = await read_body(request, repo.settings)
@@ -127,10 +131,7 @@ async def _patch_body(request: Request, repo) -> tuple[str, object]:  # type: ig
 
 @router.delete("/{type_}/{id_}")
 async def delete(request: Request, type_: str, id_: str) -> Response:
-    check_accept(request)
-    repo = repo_of(request)
-    repo.check_type(type_)
-    _check_id(type_, id_)
+    repo = _instance_repo(request, type_, id_)
     repo.access.require(type_, "delete")
     expected = if_match(request)
     result = await repo.atomic(lambda tx: repo.delete(tx, type_, id_, if_match=expected))
