@@ -177,8 +177,10 @@ class _Converting:
         headers = [(k, v) for k, v in self.start.get("headers", ()) if k not in (b"content-length", b"content-type")]
         media = next((v for k, v in self.start.get("headers", ()) if k == b"content-type"), None)
         if self.xml and body:
-            body = to_xml(jsonio.loads(body), pretty=self.pretty)
-            media = f"{FHIR_XML}; charset=utf-8".encode()
+            try:
+                body, media = to_xml(jsonio.loads(body), pretty=self.pretty), f"{FHIR_XML}; charset=utf-8".encode()
+            except ValueError:  # not an R4 resource (cannot happen for what the routes build): sent as JSON
+                pass
         if media is not None:
             headers.append((b"content-type", media))
         headers.append((b"content-length", str(len(body)).encode()))
