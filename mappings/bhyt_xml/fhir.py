@@ -516,7 +516,7 @@ def _diagnoses(fields: dict[str, str], ctx: _Context, patient_ref: dict, enc_url
 
     def condition(key: str, code: dict, use: str, rank: int | None = None) -> None:
         cond = {"resourceType": "Condition",
-                "category": [{"coding": [{"system": COND_CATEGORY, "code": "encounter-diagnosis"}]}],
+                "category": [{"coding": [{"system": COND_CATEGORY, "code": "encounter-diagnosis", "display": "Encounter Diagnosis"}]}],
                 "code": code, "subject": patient_ref, "encounter": {"reference": enc_url}}
         d: dict[str, Any] = {"condition": {"reference": ctx.b.url(f"Condition/{key}")},
                              "use": {"coding": [{"system": DIAG_ROLE, "code": use}]}}

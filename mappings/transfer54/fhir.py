@@ -259,7 +259,7 @@ def to_fhir(record: dict[str, str]) -> dict:
 
     def condition(key: str, code: dict, use: str, rank: int | None = None) -> None:
         cond = {"resourceType": "Condition",
-                "category": [{"coding": [{"system": COND_CATEGORY, "code": "encounter-diagnosis"}]}],
+                "category": [{"coding": [{"system": COND_CATEGORY, "code": "encounter-diagnosis", "display": "Encounter Diagnosis"}]}],
                 "code": code, "subject": patient_ref, "encounter": {"reference": enc_url}}
         ref = b.add_part("Condition", key, cond)
         d: dict[str, Any] = {"condition": {"reference": ref},
