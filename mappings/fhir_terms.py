@@ -14,6 +14,18 @@ COND_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 BIRTH_TIME = "http://hl7.org/fhir/StructureDefinition/patient-birthTime"
 DATA_ABSENT = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 
+#: Encounter.diagnosis.use as VN Core's vn-core-encounter slices it (patterns: coding with its
+#: display, and text where VN Core gives one): the main disease is CC (slice ChiefComplaint_CDBenhChinh,
+#: "bệnh chính"), the other diseases CM, the admission diagnosis AD; no rank (VN Core forbids it:
+#: the order of the list is the order of the diagnoses)
+DIAGNOSIS_USE = {
+    "CC": {"coding": [{"system": DIAG_ROLE, "code": "CC", "display": "Chief complaint"}], "text": "Chief complaint"},
+    "CM": {"coding": [{"system": DIAG_ROLE, "code": "CM", "display": "Comorbidity diagnosis"}]},
+    "AD": {"coding": [{"system": DIAG_ROLE, "code": "AD", "display": "Admission diagnosis"}], "text": "Admission diagnosis"},
+}
+#: the main disease's use before the project followed VN Core (read, never written)
+MAIN_DIAGNOSIS_USES = ("CC", "DD")
+
 #: identifier type of a facility's patient id (the profiles slice Patient.identifier on it)
 MR = {"coding": [{"system": V2_0203, "code": "MR", "display": "Medical record number"}]}
 #: v3 ActCode encounter classes the mappings use, with their displays

@@ -36,7 +36,7 @@ NONE = "–"
 
 _STRUCTURES = {
     **{n: "Coverage (one per `;`-separated card): identifier/subscriberId, t54-registered-facility, period" for n in CARD_FIELDS},
-    **{n: "Condition per code, ranked in Encounter.diagnosis (DD main, CM others, AD admission)" for n in DIAGNOSIS_FIELDS},
+    **{n: "Condition per code, in the order of Encounter.diagnosis (use CC main, CM others, AD admission, as VN Core slices it)" for n in DIAGNOSIS_FIELDS},
     "MA_LK": "XML1: Encounter.identifier (ma-lk per facility); other tables: bhyt-fields",
 }
 

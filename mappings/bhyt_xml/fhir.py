@@ -4,7 +4,7 @@
 The field -> element table is data (``rules.json``); this module is the engine that runs it, plus
 the few structures a table cannot express as one field per element: the Patient's identity,
 the insurance cards (``;``-separated lists -> one Coverage each) and the diagnoses (one Condition
-per code, ranked in ``Encounter.diagnosis``).
+per code, in the order of ``Encounter.diagnosis``, the main one with the use VN Core gives it, CC).
 
 Why it is lossless:
 - every rule's converter either carries a value exactly (``back(to(v)) == v``) or declines it, and
@@ -20,6 +20,7 @@ The one normalisation: leading/trailing blanks of values are trimmed (the reader
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
 import re
@@ -34,7 +35,7 @@ from profiles import CS, EXT, SID
 
 from ..episode_bundle import BundleIndex, EpisodeBundle
 from ..fhir_dates import birth, date8, dt, undate8, undt, unbirth, valid_birth, valid_date8, valid_datetime12
-from ..fhir_terms import (ACT_CODE, BIRTH_TIME, CLASS_DISPLAY, COND_CATEGORY, DATA_ABSENT, DIAG_ROLE, GENDER, GENDER_BACK,
+from ..fhir_terms import (DIAGNOSIS_USE, MAIN_DIAGNOSIS_USES, ACT_CODE, BIRTH_TIME, CLASS_DISPLAY, COND_CATEGORY, DATA_ABSENT, DIAG_ROLE, GENDER, GENDER_BACK,
                           ICD10, LOINC, MR, OBS_CATEGORY, UCUM)
 from ..transfer54.fhir import CARD_FIELDS, DOC_TEXT_FIELDS
 from ..transfer54.fields import CODE_TABLES
@@ -492,7 +493,8 @@ def _cards(fields: dict[str, str], ctx: _Context, patient_ref: dict, pat: dict) 
                                  "valueReference": {"reference": ctx.shared("Organization", "ma-cskcb", card["MA_DKBD"])}}]
         if "MA_THE_BHYT" in card:
             cov["identifier"] = [{"system": SID["the-bhyt"], "value": card["MA_THE_BHYT"]}]
-            pat.setdefault("identifier", []).append({"system": SID["the-bhyt"], "value": card["MA_THE_BHYT"]})
+            if not any(i.get("system") == SID["the-bhyt"] for i in pat.get("identifier", [])):  # one on the Patient (VN Core's TheBHYT slice)
+                pat.setdefault("identifier", []).append({"system": SID["the-bhyt"], "value": card["MA_THE_BHYT"]})
         cov["status"] = "active"
         if "MA_THE_BHYT" in card:
             cov["subscriberId"] = card["MA_THE_BHYT"]
@@ -514,14 +516,12 @@ def _diagnoses(fields: dict[str, str], ctx: _Context, patient_ref: dict, enc_url
     used: set[str] = set()
     out: list[tuple[str, dict, dict]] = []
 
-    def condition(key: str, code: dict, use: str, rank: int | None = None) -> None:
+    def condition(key: str, code: dict, use: str) -> None:
         cond = {"resourceType": "Condition",
                 "category": [{"coding": [{"system": COND_CATEGORY, "code": "encounter-diagnosis", "display": "Encounter Diagnosis"}]}],
                 "code": code, "subject": patient_ref, "encounter": {"reference": enc_url}}
         d: dict[str, Any] = {"condition": {"reference": ctx.b.url(f"Condition/{key}")},
-                             "use": {"coding": [{"system": DIAG_ROLE, "code": use}]}}
-        if rank is not None:
-            d["rank"] = rank
+                             "use": copy.deepcopy(DIAGNOSIS_USE[use])}
         out.append((key, cond, d))
 
     main: dict[str, Any] = {}
@@ -532,15 +532,14 @@ def _diagnoses(fields: dict[str, str], ctx: _Context, patient_ref: dict, enc_url
         main["text"] = fields["CHAN_DOAN_RV"]
         used.add("CHAN_DOAN_RV")
     if main:
-        condition("dx/main", main, "DD", 1)
-    for name, system, prefix, ranked in (("MA_BENH_KT", ICD10, "dx/kt", True),
-                                         ("MA_BENH_YHCT", CS["t54-yhct"], "dx/yhct", False)):
+        condition("dx/main", main, "CC")
+    for name, system, prefix in (("MA_BENH_KT", ICD10, "dx/kt"), ("MA_BENH_YHCT", CS["t54-yhct"], "dx/yhct")):
         parts = _split(fields[name], lambda p: bool(_CODE.match(p))) if fields.get(name) else None
         if parts is None:
             continue
         used.add(name)
         for i, code in enumerate(parts):
-            condition(f"{prefix}/{i}", {"coding": [{"system": system, "code": code}]}, "CM", i + 2 if ranked else None)
+            condition(f"{prefix}/{i}", {"coding": [{"system": system, "code": code}]}, "CM")
     if fields.get("CHAN_DOAN_VAO"):
         used.add("CHAN_DOAN_VAO")
         condition("dx/admission", {"text": fields["CHAN_DOAN_VAO"]}, "AD")
@@ -819,7 +818,7 @@ def _diagnosis_fields(enc: dict, ix: BundleIndex) -> dict[str, str]:
         if use == "AD":
             if "text" in code:
                 out["CHAN_DOAN_VAO"] = code["text"]
-        elif use == "DD":
+        elif use in MAIN_DIAGNOSIS_USES:
             icd = _code_of(code, ICD10)
             if icd is not None:
                 out["MA_BENH_CHINH"] = icd

@@ -280,3 +280,25 @@ def test_check_in_and_assessment_tables_are_kept_whole() -> None:
             for c in d.get("type", {}).get("coding", []))]
     assert len(kept) == 2
     assert from_fhir(bundle).tables == ep.tables
+
+
+@pytest.mark.parametrize("standard", ["130", "3176", "4210"])
+def test_patients_and_diagnoses_meet_vn_core(standard: str) -> None:
+    """The Ministry's profiles for the patient and the diagnoses of each episode (the Encounter
+    too where the episode has a main disease: VN Core requires one; facilities and
+    practitioners cannot: docs/vn-core.md)."""
+    from server.fhir.profiling import validate as profile_validate
+
+    vn_core = "http://fhir.ehealth.gov.vn/core/StructureDefinition/"
+    wanted = {"Patient": "vn-core-patient", "Condition": "vn-core-condition-encounter-diagnosis", "Encounter": "vn-core-encounter"}
+    checked = 0
+    for ep in (_samples(standard) if standard != "3176" else list(read_envelope(TESTDATA.parent.parent.parent / "examples" / "bhyt" / "giamdinhhs-3176.xml"))):
+        for entry in to_fhir(ep)["entry"]:
+            r = entry["resource"]
+            name = wanted.get(r["resourceType"])
+            if name is None or (name == "vn-core-encounter" and not r.get("diagnosis")):
+                continue
+            errors = [i.diagnostics for i in profile_validate(_through_json(r), [vn_core + name]) if i.severity == "error"]
+            assert errors == [], errors
+            checked += 1
+    assert checked >= 3

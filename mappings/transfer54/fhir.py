@@ -11,6 +11,7 @@ and a text extension then uses valueBase64Binary instead of valueString.
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
 from decimal import Decimal
@@ -20,7 +21,7 @@ from server.fhir.identifiers import canonical_system
 from profiles import CS, EXT, SID
 
 from ..episode_bundle import BundleIndex, EpisodeBundle, text_ok
-from ..fhir_terms import (ACT_CODE, BIRTH_TIME, CLASS_DISPLAY, COND_CATEGORY, DIAG_ROLE, DISCHARGE, GENDER, GENDER_BACK,
+from ..fhir_terms import (DIAGNOSIS_USE, MAIN_DIAGNOSIS_USES, ACT_CODE, BIRTH_TIME, CLASS_DISPLAY, COND_CATEGORY, DIAG_ROLE, DISCHARGE, GENDER, GENDER_BACK,
                           ICD10, LOINC, MR, OBS_CATEGORY, UCUM)
 from ..fhir_dates import birth, date8, dt, unbirth, undate8, undt
 
@@ -160,11 +161,11 @@ def to_fhir(record: dict[str, str]) -> dict:
         if match is None and text_ok(r["MA_BN"]) and r["MA_BN"] == r["MA_BN"].strip():
             match = (system, r["MA_BN"])
     cards = _cards(r)
-    for card in cards:
-        if "MA_THE_BHYT" in card:
-            idents.append(_identifier(SID["the-bhyt"], card["MA_THE_BHYT"]))
-            if match is None:
-                match = (SID["the-bhyt"], card["MA_THE_BHYT"])
+    first_card = next((card["MA_THE_BHYT"] for card in cards if "MA_THE_BHYT" in card), None)
+    if first_card is not None:  # one on the Patient (VN Core's TheBHYT slice allows one); every card has its Coverage
+        idents.append(_identifier(SID["the-bhyt"], first_card))
+        if match is None:
+            match = (SID["the-bhyt"], first_card)
     if idents:
         pat["identifier"] = idents
     exts: list[dict] = []
@@ -257,21 +258,19 @@ def to_fhir(record: dict[str, str]) -> dict:
     # Conditions, in the order of Encounter.diagnosis
     diagnoses: list[dict] = []
 
-    def condition(key: str, code: dict, use: str, rank: int | None = None) -> None:
+    def condition(key: str, code: dict, use: str) -> None:
         cond = {"resourceType": "Condition",
                 "category": [{"coding": [{"system": COND_CATEGORY, "code": "encounter-diagnosis", "display": "Encounter Diagnosis"}]}],
                 "code": code, "subject": patient_ref, "encounter": {"reference": enc_url}}
         ref = b.add_part("Condition", key, cond)
         d: dict[str, Any] = {"condition": {"reference": ref},
-                             "use": {"coding": [{"system": DIAG_ROLE, "code": use}]}}
-        if rank is not None:
-            d["rank"] = rank
+                             "use": copy.deepcopy(DIAGNOSIS_USE[use])}
         diagnoses.append(d)
 
     condition("main", _put({"coding": [{"system": ICD10, "code": r["MA_BENH_CHINH"]}]}, "text", r["CHAN_DOAN_RV"]),
-              "DD", 1)
+              "CC")
     for i, code in enumerate(r["MA_BENH_KT"].split(";") if "MA_BENH_KT" in r else []):
-        condition(f"kt/{i}", {"coding": [{"system": ICD10, "code": code}]}, "CM", i + 2)
+        condition(f"kt/{i}", {"coding": [{"system": ICD10, "code": code}]}, "CM")
     for i, code in enumerate(r["MA_BENH_YHCT"].split(";") if "MA_BENH_YHCT" in r else []):
         condition(f"yhct/{i}", {"coding": [{"system": CS["t54-yhct"], "code": code}]}, "CM")
     if "CHAN_DOAN_VAO" in r:
@@ -438,7 +437,7 @@ def from_fhir(bundle: dict) -> dict[str, str]:
             out["CHAN_DOAN_VAO"] = _get(cond.get("code"), "text")
         elif trad is not None:
             yhct.append(trad)
-        elif use == "DD":
+        elif use in MAIN_DIAGNOSIS_USES:
             out["MA_BENH_CHINH"] = icd
             out["CHAN_DOAN_RV"] = _get(cond.get("code"), "text")
         else:

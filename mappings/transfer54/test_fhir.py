@@ -167,3 +167,37 @@ def test_all_fields_are_mapped() -> None:
     record = {f.name: record[f.name] for f in FIELDS if f.name in record}
     assert len(record) == 54
     _check(record)
+
+
+VN_CORE = "http://fhir.ehealth.gov.vn/core/StructureDefinition/"
+VN_CORE_PROFILES = {"Patient": "vn-core-patient", "Encounter": "vn-core-encounter", "Condition": "vn-core-condition-encounter-diagnosis"}
+
+
+def test_patients_encounters_and_diagnoses_meet_vn_core() -> None:
+    """The Ministry's profiles for what the transfer record says about the patient and the episode
+    (facilities and practitioners cannot: docs/vn-core.md)."""
+    from server.fhir.profiling import validate as profile_validate
+
+    checked = 0
+    for record in [*SAMPLES, *GENERATED[:20]]:
+        for e in to_fhir(record)["entry"]:
+            name = VN_CORE_PROFILES.get(e["resource"]["resourceType"])
+            if name:
+                errors = [i.diagnostics for i in profile_validate(e["resource"], [VN_CORE + name]) if i.severity == "error"]
+                assert errors == [], errors
+                checked += 1
+    assert checked >= 22 * 3
+
+
+def test_bundles_from_before_vn_core_diagnosis_roles_still_read() -> None:
+    """Stored bundles mark the main disease DD with rank 1 (before VN Core's CC): read the same."""
+    from mappings.fhir_terms import DIAG_ROLE
+
+    record = SAMPLES[0]
+    old = _without_attachment_data(to_fhir(record))
+    for e in old["entry"]:
+        for n, d in enumerate(e["resource"].get("diagnosis", [])):
+            if d["use"]["coding"][0]["code"] == "CC":
+                d["use"] = {"coding": [{"system": DIAG_ROLE, "code": "DD"}]}
+            d["rank"] = n + 1
+    assert from_fhir(old) == record

@@ -35,12 +35,26 @@ def _expected(slice_node: Node, path: str) -> tuple[str, Any] | None:
             if isinstance(t, dict) and t.get("profile"):
                 prof = t["profile"]
                 return "fixed", prof[0] if isinstance(prof, list) else prof
-    node: Node | None = slice_node
-    if path not in ("$this", ""):
-        for part in path.split("."):
-            node = node.children.get(part) if node is not None else None
-    if node is not None and (got := fixed_or_pattern(node.element)) is not None:
+    if path in ("$this", ""):
+        got = fixed_or_pattern(slice_node.element)
         return got
+    # down the path: the first element on it that is fixed or patterned gives the value, the
+    # rest of the path read inside that value (VN Core patterns ``use`` and discriminates on
+    # ``use.coding.code``)
+    parts = path.split(".")
+    node: Node | None = slice_node
+    for n, part in enumerate(parts):
+        node = node.children.get(part) if node is not None else None
+        if node is None:
+            break
+        got = fixed_or_pattern(node.element)
+        if got is not None:
+            if n == len(parts) - 1:
+                return got
+            inside = values_at(got[1], ".".join(parts[n + 1:]))
+            if len(inside) == 1:
+                return got[0], inside[0]
+            break
     own = fixed_or_pattern(slice_node.element)
     if own is not None and path not in ("$this", ""):
         inside = values_at(own[1], path)

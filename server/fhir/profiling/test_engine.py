@@ -258,3 +258,26 @@ def test_mapping_output_passes_the_core_profiles() -> None:
                 assert problems(r) == [], (r["resourceType"], problems(r))
                 checked += 1
     assert checked >= 45
+
+
+def test_a_slice_discriminated_below_a_patterned_element() -> None:
+    """VN Core slices Encounter.diagnosis on ``use.coding.code`` and patterns ``use`` itself:
+    the value to match is read inside that pattern."""
+    url = "urn:test:enc"
+    sd = {"resourceType": "StructureDefinition", "url": url, "type": "Encounter", "kind": "resource", "derivation": "constraint",
+          "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Encounter", "differential": {"element": [
+              {"id": "Encounter.diagnosis", "path": "Encounter.diagnosis",
+               "slicing": {"discriminator": [{"type": "value", "path": "use.coding.code"}], "rules": "open"}},
+              {"id": "Encounter.diagnosis:main", "path": "Encounter.diagnosis", "sliceName": "main", "min": 1, "max": "1"},
+              {"id": "Encounter.diagnosis:main.use", "path": "Encounter.diagnosis.use",
+               "patternCodeableConcept": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/diagnosis-role", "code": "CC"}]}}]}}
+    reg = ProfileRegistry([sd])
+
+    def errors(use: str) -> list[str]:
+        enc = {"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"},
+               "diagnosis": [{"condition": {"reference": "Condition/1"},
+                              "use": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/diagnosis-role", "code": use}]}}]}
+        return [i.diagnostics for i in validate(enc, [url], registry=reg) if i.severity == "error"]
+
+    assert errors("CC") == []
+    assert any("diagnosis:main: occurs 0 time(s)" in e for e in errors("CM"))
