@@ -38,6 +38,7 @@ REPAIRS = (
     "a resource without an id gets the last segment of its url as its id",
     "an id with characters R4 does not allow in ids ('_') gets '-' instead",
     "an element whose value is an empty string (R4 forbids them) is left out",
+    "a narrative with no content (R4's txt-2) is left out",
 )
 _ID_OK = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
@@ -53,6 +54,10 @@ def convert(resource: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         fixed = resource["id"].replace("_", "-")
         notes.append(f"id '{resource['id']}' is not a valid FHIR id: '{fixed}'")
         resource = {**resource, "id": fixed}
+    text = resource.get("text")
+    if isinstance(text, dict) and isinstance(text.get("div"), str) and not re.sub(r"<[^>]*>", "", text["div"]).strip() and "<img" not in text["div"]:
+        resource = {k: v for k, v in resource.items() if k != "text"}
+        notes.append("empty narrative left out")
     empty: list[int] = [0]
     resource = _without_empty_strings(resource, empty)
     if empty[0]:

@@ -348,3 +348,8 @@ async def test_vn_core_is_served_read_only_and_its_profiles_validate(client) -> 
     out = (await client.post("Observation/$validate", params={"profile": "http://fhir.ehealth.gov.vn/core/StructureDefinition/vn-core-observation-lab-code"}, json=lab)).json()
     profiles_named = " ".join(i["diagnostics"] for i in out["issue"])
     assert "vn-core-obervation-result-base" in profiles_named  # the base profile in the package is checked too
+
+
+async def test_parameters_whose_parameter_is_not_a_list_is_400(client) -> None:  # type: ignore[no-untyped-def]
+    r = await client.post("Patient/$validate", json={"resourceType": "Parameters", "parameter": True})
+    assert r.status_code == 400 and "Parameters.parameter" in r.text

@@ -23,7 +23,10 @@ NO_ISSUES = "No issues detected during validation"
 def parameter_values(body: dict[str, Any]) -> list[tuple[str, Any]]:
     """(name, value) of each ``Parameters.parameter``: ``resource``, else the ``value[x]``."""
     out: list[tuple[str, Any]] = []
-    for i, p in enumerate(body.get("parameter") or []):
+    params = body.get("parameter") or []
+    if not isinstance(params, list):
+        raise bad_request("Parameters.parameter must be an array", "Parameters.parameter", code="structure")
+    for i, p in enumerate(params):
         if not isinstance(p, dict) or not isinstance(p.get("name"), str):
             raise bad_request(f"Parameters.parameter[{i}] needs a name", f"Parameters.parameter[{i}]")
         if "resource" in p:

@@ -193,8 +193,56 @@ def _string_check(pattern: str | None) -> Check:
     return check
 
 
+#: what a FHIR narrative may hold (R4 Narrative, txt-1: "the basic html formatting elements and
+#: attributes described in chapters 7-11 (except section 4 of chapter 9) and 15 of the HTML 4.0
+#: standard, <a> elements (either name or href), images and internally contained style attributes")
+_XHTML_ELEMENTS = frozenset(
+    "a abbr acronym address b bdo big blockquote br caption cite code col colgroup dd del dfn div dl dt em "
+    "h1 h2 h3 h4 h5 h6 hr i img ins kbd li ol p pre q s samp small span strike strong sub sup "
+    "table tbody td tfoot th thead tr tt u ul var".split())
+_XHTML_ATTRIBUTES = frozenset(
+    "abbr accesskey align alt axis border cellpadding cellspacing char charoff charset cite class colspan compact "
+    "coords dir frame headers height href hreflang hspace id lang longdesc name nowrap rel rev rowspan rules "
+    "scope shape span src start style summary tabindex title type valign value vspace width".split())
+_XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+def _xhtml_check(v: str) -> str | None:
+    """R4's narrative rules (txt-1, txt-2): a well-formed XHTML ``div`` holding only the basic
+    formatting elements and attributes (no scripts, forms, frames, event handlers), with some
+    non-whitespace content."""
+    from defusedxml import ElementTree as SafeET
+
+    if len(v) > MAX_STRING:
+        return f" (longer than {MAX_STRING} characters)"
+    try:
+        root = SafeET.fromstring(v)
+    except Exception:  # not well-formed, or a DTD/entity defusedxml refuses
+        return " (not well-formed XHTML)"
+    if root.tag != _XHTML + "div":
+        return " (the root must be a <div> in the XHTML namespace, http://www.w3.org/1999/xhtml; rule txt-1)"
+    has_content = False
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        name = el.tag[len(_XHTML):] if el.tag.startswith(_XHTML) else None
+        if name not in _XHTML_ELEMENTS:
+            return f" (<{el.tag.split('}')[-1]}> is not allowed in a narrative; rule txt-1)"
+        for attr in el.attrib:
+            local = attr.split("}")[-1]
+            if local not in _XHTML_ATTRIBUTES and not attr.startswith("{http://www.w3.org/XML/1998/namespace}"):  # xml:lang, xml:space
+                return f" (the attribute '{local}' is not allowed in a narrative; rule txt-1)"
+        if name == "img" or (el.text or "").strip() or (el is not root and (el.tail or "").strip()):
+            has_content = True
+    if not has_content:
+        return " (the narrative has no content; rule txt-2)"
+    return None
+
+
 def _string_check_for(name: str, spec: dict[str, Any]) -> Check | None:
     pattern = spec.get("regex")
+    if name == "xhtml":
+        return _xhtml_check
     if name in _DATED and pattern:
         return _dated_check(pattern)
     if name == "base64Binary":

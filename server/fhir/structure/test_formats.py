@@ -104,3 +104,22 @@ def test_code_regex_is_the_spec_rule(value: str) -> None:
     """No leading/trailing whitespace and no runs of it, XSD whitespace being ' ', \\t, \\n, \\r."""
     spec = bool(value) and re.fullmatch(r"[^ \t\n\r]+([ \t\n\r][^ \t\n\r]+)*", value) is not None
     assert ok("code", value) == spec
+
+
+def test_narratives_follow_the_r4_rules() -> None:
+    """txt-1 (only the basic formatting elements and attributes) and txt-2 (some content)."""
+    from server.fhir.structure.formats import _xhtml_check
+
+    ok = ('<div xmlns="http://www.w3.org/1999/xhtml"><p class="x" style="color:red">Lê <b>An</b></p>'
+          '<table><tr><td colspan="2">1</td></tr></table><a href="#x">x</a><pre xml:space="preserve"> </pre></div>')
+    assert _xhtml_check(ok) is None
+    assert _xhtml_check('<div xmlns="http://www.w3.org/1999/xhtml"><img src="#a" alt=""/></div>') is None
+    for bad, why in (
+        ('<div xmlns="http://www.w3.org/1999/xhtml"><script>alert(1)</script>x</div>', "<script>"),
+        ('<div xmlns="http://www.w3.org/1999/xhtml"><p onclick="x()">x</p></div>', "'onclick'"),
+        ('<div xmlns="http://www.w3.org/1999/xhtml"><form>x</form></div>', "<form>"),
+        ('<div xmlns="http://www.w3.org/1999/xhtml">  <p> </p></div>', "txt-2"),
+        ('<div>x</div>', "XHTML namespace"),
+        ('<div xmlns="http://www.w3.org/1999/xhtml"><p>x</div>', "well-formed"),
+    ):
+        assert why in (_xhtml_check(bad) or ""), bad
