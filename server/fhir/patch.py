@@ -13,6 +13,8 @@ patch obeys every rule an update does (validation, profiles, access, ``If-Match`
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import re
 from dataclasses import dataclass
@@ -21,7 +23,11 @@ from typing import Any
 import fhirpathpy
 import jsonpatch
 
-from .outcome import FhirError, Issue
+from .. import jsonio
+from .intake import check_resource
+from .outcome import FhirError, Issue, not_found
+from .resource import body_of
+from .structure.table import structure
 
 _NAME = re.compile(r"\.?([A-Za-z][A-Za-z0-9_]*)")
 _INDEX = re.compile(r"\[(\d+)\]")
@@ -201,8 +207,6 @@ def _remove(slot: _Slot) -> None:
 def _is_list(resource: dict[str, Any], target: dict[str, Any], name: str) -> bool:
     """Whether ``name`` repeats where ``target`` sits (from the R4 table; a guess of False when
     the element is not found, which the validation of the result then judges)."""
-    from .structure.table import structure
-
     table = structure()
     meta = table.resource_meta(resource.get("resourceType", ""))
     if meta is None:
@@ -321,11 +325,6 @@ JSON_PATCH = "application/json-patch+json"
 
 def json_patch_in_binary(binary: dict[str, Any]) -> Any:
     """The JSON Patch a transaction entry carries as a Binary (base64 ``data``); 400 if unreadable."""
-    import base64
-    import binascii
-
-    from .. import jsonio
-
     try:
         return jsonio.loads(base64.b64decode(binary.get("data", ""), validate=True))
     except (binascii.Error, ValueError, RecursionError):
@@ -335,8 +334,6 @@ def json_patch_in_binary(binary: dict[str, Any]) -> Any:
 def patched(current: dict[str, Any], kind: str, body: Any, type_: str, id_: str, max_depth: int) -> dict[str, Any]:
     """The resource ``current`` becomes under a JSON Patch (``kind`` "json") or a FHIRPath Patch
     ("fhirpath"), checked as an update's body is (400/422 with every problem)."""
-    from .intake import check_resource
-
     result = apply_json_patch(current, body) if kind == "json" else apply_fhirpath_patch(current, body)
     if result.get("resourceType") != type_ or result.get("id") != id_:
         raise FhirError.of(422, "processing", f"A patch may not change the resource type or id of {type_}/{id_}", f"{type_}.id")
@@ -355,9 +352,6 @@ async def conditional_target(tx: Any, repo: Any, type_: str, criteria: list[tupl
 async def patch_in(tx: Any, repo: Any, type_: str, id_: str, kind: str, body: Any, *, if_match: int | None = None) -> Any:
     """PATCH ``type_/id_`` inside a unit of work: the current version (as the request's token
     sees it) patched, checked and stored as its next version."""
-    from .outcome import not_found
-    from .resource import body_of
-
     current = await tx.current(type_, id_)
     if current is None or current.deleted:
         raise not_found(f"Resource {type_}/{id_} is not known")
@@ -368,7 +362,7 @@ async def patch_in(tx: Any, repo: Any, type_: str, id_: str, kind: str, body: An
 
 
 async def patch(repo: Any, type_: str, id_: str, kind: str, body: Any, *, if_match: int | None = None) -> Any:
-    """PATCH ``type_/id_`` as one unit of work (the patch applies to the version current in it)."""
-    repo.check_type(type_)
+    """PATCH ``type_/id_`` as one unit of work (the patch applies to the version current in it);
+    the caller has checked the type and the id."""
     repo.access.require(type_, "update")
     return await repo.atomic(lambda tx: patch_in(tx, repo, type_, id_, kind, body, if_match=if_match))
