@@ -19,6 +19,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from profiles import PROFILE
+
 from ..storage.base import Query
 from .identifiers import alias_table
 from .outcome import FhirError
@@ -41,17 +43,17 @@ class MigrationReport:
         return {name: dict(getattr(self, name)) for name in ("scanned", "rewritten", "reindexed", "skipped")}
 
 
-#: this project's profiles renamed when VN Core's (same ids) came to be served beside them
-RENAMED_PROFILES = {
-    f"https://lienthong.dev/fhir/StructureDefinition/vn-core-{name}": f"https://lienthong.dev/fhir/StructureDefinition/lienthong-{name}"
-    for name in ("patient", "encounter", "observation-lab", "observation-vitals", "documentreference-transfer",
-                 "documentreference-discharge", "documentreference-summary", "documentreference-insurance-table")
-}
+_OURS, _WAS = "/StructureDefinition/lienthong-", "/StructureDefinition/vn-core-"
+#: this project's profiles (``lienthong-*``) under the names they had before VN Core's, which use
+#: the same ids, came to be served beside them (``vn-core-*``): old URL → current URL
+RENAMED_PROFILES = {url.replace(_OURS, _WAS): url for url in PROFILE.values() if _OURS in url}
+#: where this project's own canonical URLs live (its profiles' base)
+OWN_BASE = next(iter(PROFILE.values())).split("/StructureDefinition/")[0] + "/"
 
 
 def own_systems() -> dict[str, str]:
     """This project's own system URIs that a preferred (national) system replaces."""
-    return {uri: preferred for uri, preferred in alias_table().items() if uri != preferred and uri.startswith("https://lienthong.dev/")}
+    return {uri: preferred for uri, preferred in alias_table().items() if uri != preferred and uri.startswith(OWN_BASE)}
 
 
 def rewritten(node: Any, systems: dict[str, str]) -> Any:
