@@ -471,6 +471,7 @@ def _migrate(args: argparse.Namespace) -> int:
     import getpass
 
     from rich.console import Console
+    from rich.progress import Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     from .audit.events import migration_event
@@ -487,12 +488,11 @@ def _migrate(args: argparse.Namespace) -> int:
         await store.open()
         try:
             repo = Repository(store, settings)
-            seen: dict[str, int] = {}
-
-            def progress(type_: str, n: int) -> None:
-                seen[type_] = seen.get(type_, 0) + n
-
-            report = await migrate(repo, progress)
+            err = Console(stderr=True)
+            columns = (TextColumn("{task.description}", style="bold"), TextColumn("{task.completed} resources"), TimeElapsedColumn())
+            with Progress(*columns, console=err, disable=not err.is_terminal) as bar:  # a terminal only, as import's
+                task = bar.add_task("migrating", total=None)
+                report = await migrate(repo, lambda type_, n: bar.update(task, advance=n, description=type_))
             totals = {k: sum(v.values()) for k, v in report.to_json().items()}
             event = migration_event(operator=getpass.getuser(), target=redact_url(url), counts=totals)
             trail = AuditTrail(store, repo.prepare)
