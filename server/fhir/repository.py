@@ -178,8 +178,9 @@ class Repository:
         unit is simply replayed on the new current version. ``ahead``: the single write the
         unit is expected to make, so the commit hook (the audit event) can prepare outside it.
         """
-        if ahead is not None and self.on_commit is not None and ahead.expected():
-            self.on_commit.ahead(ahead.expected())
+        expected = ahead.expected() if ahead is not None and self.on_commit is not None else []
+        if expected:
+            self.on_commit.ahead(expected)  # type: ignore[union-attr]
         for attempt in range(attempts):
             try:
                 return await self.store.atomic(work)
