@@ -242,6 +242,7 @@ class _Reader:
                 value: dict[str, Any] = {}
                 self.children(self.table.field_meta(f), child, value, here)
                 _put(obj, f, value, self, here)
+        _drop_null_only_values(obj)
 
     def primitive(self, f: Field, el: Element, obj: dict[str, Any], path: str) -> None:
         raw = el.attrib.get("value")
@@ -296,6 +297,15 @@ class _Reader:
             self.problem(path, f"'{raw}' is not {'an integer' if f.jkind == INT else 'a decimal number'}")
             return raw
         return raw
+
+
+def _drop_null_only_values(obj: dict[str, Any]) -> None:
+    """A repeating primitive whose every position has only extensions is written as the ``_name``
+    array alone, without a value array of nulls, as HL7's own JSON examples write it."""
+    for key in [k for k in obj if k.startswith("_") and isinstance(obj[k], list)]:
+        values = obj.get(key[1:])
+        if isinstance(values, list) and all(v is None for v in values):
+            del obj[key[1:]]
 
 
 def _put(obj: dict[str, Any], f: Field, value: Any, reader: _Reader, path: str) -> None:

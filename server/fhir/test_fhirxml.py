@@ -100,3 +100,18 @@ def test_entities_and_doctypes_are_refused() -> None:
     assert caught.value.status == 400
     with pytest.raises(FhirError):
         from_xml(b"<Patient xmlns='http://hl7.org/fhir'>")  # not well-formed
+
+
+def test_a_repeating_primitive_with_only_extensions_has_no_array_of_nulls() -> None:
+    """HL7's JSON examples write ``"_event": [{...}]`` alone (ActivityDefinition's timing); the XML
+    reader gives that form, and the writer takes it back to the same XML."""
+    xml = (b'<ActivityDefinition xmlns="http://hl7.org/fhir"><status value="draft"/><timingTiming><event>'
+           b'<extension url="http://hl7.org/fhir/StructureDefinition/cqf-expression"><valueExpression>'
+           b'<language value="text/cql"/><expression value="Now()"/></valueExpression></extension>'
+           b'</event></timingTiming></ActivityDefinition>')
+    timing = from_xml(xml)["timingTiming"]
+    assert "event" not in timing
+    assert timing["_event"][0]["extension"][0]["valueExpression"]["expression"] == "Now()"
+    assert from_xml(to_xml(from_xml(xml))) == from_xml(xml)
+    mixed = from_xml(xml.replace(b"<event>", b'<event value="2020-01-01"/><event>', 1))["timingTiming"]
+    assert mixed["event"] == ["2020-01-01", None] and mixed["_event"][0] is None  # a value somewhere: both arrays
