@@ -20,6 +20,7 @@ from mappings.transfer54.strategies import valid_records
 from profiles import generate
 from profiles.gen.common import BASE
 from profiles.invariants import invariants
+from profiles.vn_core import resources as vn_core_resources
 from server.fhir.validation import validate_resource
 
 R4 = models["r4"]
@@ -60,14 +61,21 @@ def test_extensions_are_constraints_on_extension() -> None:
         assert value.get("type") or (value["max"] == "0" and elements["Extension.extension"]["min"] == 1)
 
 
-def test_profiles_are_resource_constraints_on_their_core_type() -> None:
+def test_profiles_are_resource_constraints_on_vn_core_or_their_core_type() -> None:
+    """Patient and Encounter derive from VN Core's profiles (of the same type, in the package);
+    the others from the R4 core type."""
+    vn_core = {r["url"]: r for r in vn_core_resources().values() if r["resourceType"] == "StructureDefinition"}
     assert set(profiles.PROFILE) == {
         "lienthong-patient", "lienthong-encounter", "lienthong-observation-lab", "lienthong-observation-vitals",
         "lienthong-documentreference-transfer", "lienthong-documentreference-discharge", "lienthong-documentreference-summary",
         "lienthong-documentreference-insurance-table"}
     for r in PROFILES:
         assert r["derivation"] == "constraint" and r["fhirVersion"] == "4.0.1" and r["abstract"] is False
-        assert r["baseDefinition"] == f"http://hl7.org/fhir/StructureDefinition/{r['type']}"
+        if r["id"] in ("lienthong-patient", "lienthong-encounter"):
+            base = vn_core[r["baseDefinition"]]
+            assert base["type"] == r["type"] and base["kind"] == "resource", r["id"]
+        else:
+            assert r["baseDefinition"] == f"http://hl7.org/fhir/StructureDefinition/{r['type']}"
         ids = [e["id"] for e in r["differential"]["element"]]
         assert len(ids) == len(set(ids)), r["id"]
         for e in r["differential"]["element"]:

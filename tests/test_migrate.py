@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mappings import national
 from server import cli, jsonio
 from server.config import Settings
 from server.fhir.repository import Repository
@@ -35,6 +36,10 @@ async def _seed(path: Path) -> None:
         body = {"resourceType": "Patient", "id": id_, "identifier": [{"system": system, "value": f"0010850{id_[:1]}2345"}]}
         if id_ == "old":
             body["meta"] = {"profile": ["https://lienthong.dev/fhir/StructureDefinition/vn-core-patient"]}  # its name before VN Core came
+            body["extension"] = [{"url": "https://lienthong.dev/fhir/StructureDefinition/t54-ethnicity",  # as the mappings wrote it
+                                  "valueCoding": {"system": "https://lienthong.dev/fhir/CodeSystem/t54-ethnicity", "code": "28"}}]
+            body["address"] = [{"text": "Đà Lạt", "extension": [
+                {"url": "https://lienthong.dev/fhir/StructureDefinition/t54-province", "valueCoding": {"code": "68"}}]}]
         write, stored = repo.prepare("Patient", id_, body)
         writes.append(Write(write.version, _old_index(repo, stored)))
     await store.bulk_load(writes)
@@ -72,6 +77,8 @@ def test_migrate_rewrites_the_old_systems_reindexes_the_rest_and_is_idempotent(t
     old = jsonio.loads(current["old"].body)
     assert old["identifier"][0]["system"] == MOH and current["old"].vid == 2  # a new version
     assert old["meta"]["profile"] == ["https://lienthong.dev/fhir/StructureDefinition/lienthong-patient"]
+    assert national.patient_code(old, "ethnicity") == "28" and national.address_code(old["address"][0], "province") == "68"
+    assert "lienthong.dev" not in json.dumps([old["extension"], old["address"]])  # VN Core's extensions only
     assert jsonio.loads(current["community"].body)["identifier"][0]["system"] == HL7VN and current["community"].vid == 1  # as sent
     assert found[MOH] == found[HL7VN] == found[OURS] == ["community", "old"]
     assert cli.main(["migrate", "--store", f"sqlite:///{db}", "--report", str(report)]) == 0  # again: nothing to rewrite

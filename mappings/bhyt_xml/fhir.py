@@ -32,7 +32,10 @@ from typing import Any, Callable
 
 from server.fhir.identifiers import canonical_system
 from profiles import CS, EXT, SID
+from profiles.vn_core import CS as VN_CS
+from profiles.vn_core import EXT as VN_EXT
 
+from .. import national
 from ..episode_bundle import BundleIndex, EpisodeBundle
 from ..fhir_dates import birth, date8, dt, undate8, undt, unbirth, valid_birth, valid_date8, valid_datetime12
 from ..fhir_terms import (DIAGNOSIS_USE, MAIN_DIAGNOSIS_USES, ACT_CODE, BIRTH_TIME, CLASS_DISPLAY, COND_CATEGORY, DATA_ABSENT, DIAG_ROLE, GENDER, GENDER_BACK,
@@ -117,8 +120,8 @@ def _system(ref: str, ctx: "_Context") -> str:
 
 
 def _step(node: Any, seg: str, ctx: "_Context", create: bool) -> Any:
-    if seg.startswith("ext:"):
-        url = EXT[seg[4:]]
+    if seg.startswith(("ext:", "sub:")):  # an extension by its id (ours or VN Core's), a sub-extension by its url
+        url = seg[4:] if seg.startswith("sub:") else EXT.get(seg[4:]) or VN_EXT[seg[4:]]
         exts = node.setdefault("extension", []) if create else node.get("extension", [])
         found = next((e for e in exts if e.get("url") == url), None)
         if found is None and create:
@@ -163,7 +166,7 @@ def _locate(resource: dict, path: str, ctx: "_Context", create: bool) -> tuple[A
         while create and len(items) <= i:
             items.append({})
         return (items, i) if i < len(items) else None
-    if last.startswith(("ext:", "identifier:")):
+    if last.startswith(("ext:", "sub:", "identifier:")):
         raise ValueError(f"path {path!r} must name an element inside {last}")
     return node, last
 
@@ -312,18 +315,27 @@ class Coding(Converter):
     def fits(self, v):
         return bool(_CODE.match(v))
 
+    @property
+    def system(self) -> str:
+        return CS.get(self.cs) or VN_CS[self.cs]
+
     def put(self, container, key, v, ctx):
-        coding = {"system": CS[self.cs], "code": v}
-        table = CODE_TABLES.get(self.cs.removeprefix("t54-")) if self.cs.startswith("t54-") else None
+        coding = {"system": self.system, "code": v}
+        name = _DISPLAY_TABLE.get(self.cs) or (self.cs.removeprefix("t54-") if self.cs.startswith("t54-") else None)
+        table = CODE_TABLES.get(name) if name else None
         if table is not None and v in table.codes:
             coding["display"] = table.codes[v].en
         container[key] = coding
 
     def get(self, container, key, ctx):
         coding = container[key] if _has(container, key) else None
-        if isinstance(coding, dict) and coding.get("system") == CS[self.cs]:
+        if isinstance(coding, dict) and coding.get("system") == self.system:
             return coding.get("code")
         return None
+
+
+#: VN Core code systems whose displays come from a transfer-dataset code table (same codes)
+_DISPLAY_TABLE = {"vn-core-race": "ethnicity"}
 
 
 class Reference(Converter):
@@ -653,8 +665,8 @@ def to_fhir(episode: Episode) -> dict:
             if words[1:]:
                 name["given"] = words[1:]
     # What the core profiles require but the record does not say: data-absent-reason, not a guess
-    if "name" not in pat:
-        pat["name"] = [_absent()]
+    if "name" not in pat:  # VN Core requires the name's text: that is what is absent
+        pat["name"] = [{"_text": _absent()}]
     if "gender" not in pat:
         pat["_gender"] = _absent()
     if "start" not in enc.get("period", {}):
@@ -675,8 +687,10 @@ def to_fhir(episode: Episode) -> dict:
     enc["status"] = "finished"
     enc["class"] = {"system": ACT_CODE, "code": cls, "display": CLASS_DISPLAY[cls]}
     enc["subject"] = patient_ref
-    if dxs:
-        enc["diagnosis"] = [d for _, _, d in dxs]
+    enc["diagnosis"] = [d for _, _, d in dxs]
+    if not any(_code_of(d["use"], DIAG_ROLE) == "CC" for d in enc["diagnosis"]):
+        # VN Core requires the main disease (slice ChiefComplaint_CDBenhChinh); the record gives none
+        enc["diagnosis"].insert(0, {"condition": _absent(), "use": copy.deepcopy(DIAGNOSIS_USE["CC"])})
     enc.setdefault("identifier", []).append(dict(episode_ident))
     # the episode's key: a conditional update on MA_LK at the facility
     b.add_part("Encounter", "encounter", _order(enc), (f"{SID['ma-lk']}/{facility}", ma_lk))
@@ -812,6 +826,8 @@ def _diagnosis_fields(enc: dict, ix: BundleIndex) -> dict[str, str]:
     kt: list[str] = []
     yhct: list[str] = []
     for d in enc.get("diagnosis", []):
+        if "reference" not in (d.get("condition") or {}):
+            continue  # the main disease the record did not give (data-absent-reason)
         cond = ix.get(d.get("condition")) or {}
         use = _code_of(d.get("use"), DIAG_ROLE)
         code = cond.get("code") or {}
@@ -875,7 +891,10 @@ def from_fhir(bundle: dict, standard: str | None = None) -> Episode:
         names = [r.canonical(target, table, n) for n in lay.field_names]
         records: list[dict[str, str]] = []
         if table == "XML1":
-            roles = {"home": enc, "Patient": ix.get(enc.get("subject")), "weight": parts.get("weight")}
+            patient = copy.deepcopy(ix.get(enc.get("subject")))
+            if patient is not None:
+                national.upgrade(patient)  # bundles written before the mappings followed VN Core's extensions
+            roles = {"home": enc, "Patient": patient, "weight": parts.get("weight")}
             extra = {}
             if ma_lk_ident is not None:
                 extra["MA_LK"] = ma_lk_ident.get("value", ma_lk)

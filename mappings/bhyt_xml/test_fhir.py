@@ -284,9 +284,8 @@ def test_check_in_and_assessment_tables_are_kept_whole() -> None:
 
 @pytest.mark.parametrize("standard", ["130", "3176", "4210"])
 def test_patients_and_diagnoses_meet_vn_core(standard: str) -> None:
-    """The Ministry's profiles for the patient and the diagnoses of each episode (the Encounter
-    too where the episode has a main disease: VN Core requires one; facilities and
-    practitioners cannot: docs/vn-core.md)."""
+    """The Ministry's profiles for the patient, the Encounter and the diagnoses of each episode
+    (facilities and practitioners cannot: docs/vn-core.md)."""
     from server.fhir.profiling import validate as profile_validate
 
     vn_core = "http://fhir.ehealth.gov.vn/core/StructureDefinition/"
@@ -296,9 +295,28 @@ def test_patients_and_diagnoses_meet_vn_core(standard: str) -> None:
         for entry in to_fhir(ep)["entry"]:
             r = entry["resource"]
             name = wanted.get(r["resourceType"])
-            if name is None or (name == "vn-core-encounter" and not r.get("diagnosis")):
+            if name is None:
                 continue
             errors = [i.diagnostics for i in profile_validate(_through_json(r), [vn_core + name]) if i.severity == "error"]
             assert errors == [], errors
             checked += 1
     assert checked >= 3
+
+
+def test_what_vn_core_requires_and_the_record_lacks_is_marked_absent() -> None:
+    """No HO_TEN and no MA_BENH_CHINH: the name's text and the main disease (VN Core requires both)
+    carry data-absent-reason instead of a guess, the Patient and Encounter meet VN Core's profiles,
+    and the record comes back without them."""
+    from server.fhir.profiling import validate
+
+    episode = Episode(ma_lk="1", standard="130", tables={"XML1": [{"MA_LK": "1", "SO_CCCD": "001085012345", "MA_BENH_KT": "J18"}]})
+    bundle = jsonio.loads(jsonio.dumps(to_fhir(episode)))
+    by_type = {e["resource"]["resourceType"]: e["resource"] for e in bundle["entry"]}
+    absent = {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "unknown"}]}
+    assert by_type["Patient"]["name"] == [{"_text": absent}]
+    main, other = by_type["Encounter"]["diagnosis"]
+    assert main["condition"] == absent and main["use"]["coding"][0]["code"] == "CC" and other["use"]["coding"][0]["code"] == "CM"
+    vn_core = "http://fhir.ehealth.gov.vn/core/StructureDefinition/"
+    for rtype, name in (("Patient", "vn-core-patient"), ("Encounter", "vn-core-encounter")):
+        assert [i.diagnostics for i in validate(by_type[rtype], [vn_core + name]) if i.severity == "error"] == [], rtype
+    assert from_fhir(bundle).tables == episode.tables

@@ -20,6 +20,7 @@ from typing import Any
 from server.fhir.identifiers import canonical_system
 from profiles import CS, EXT, SID
 
+from .. import national
 from ..episode_bundle import BundleIndex, EpisodeBundle, text_ok
 from ..fhir_terms import (DIAGNOSIS_USE, MAIN_DIAGNOSIS_USES, ACT_CODE, BIRTH_TIME, CLASS_DISPLAY, COND_CATEGORY, DIAG_ROLE, DISCHARGE, GENDER, GENDER_BACK,
                           ICD10, LOINC, MR, OBS_CATEGORY, UCUM)
@@ -101,6 +102,10 @@ def _coding(table_or_system: str, code: str) -> dict:
     return out
 
 
+#: the residence codes of the record and their code tables (VN Core's administrative address)
+ADDRESS_FIELDS = (("MATINH_CU_TRU", "province"), ("MAHUYEN_CU_TRU", "district"), ("MAXA_CU_TRU", "commune"))
+
+
 def _coding_ext(name: str, table: str, code: str) -> dict:
     return {"url": EXT[name], "valueCoding": _coding(table, code)}
 
@@ -168,13 +173,8 @@ def to_fhir(record: dict[str, str]) -> dict:
             match = (SID["the-bhyt"], first_card)
     if idents:
         pat["identifier"] = idents
-    exts: list[dict] = []
-    if "MA_DANTOC" in r:
-        exts.append(_coding_ext("t54-ethnicity", "ethnicity", r["MA_DANTOC"]))
-    if "MA_QUOCTICH" in r:
-        exts.append(_coding_ext("t54-nationality", "nationality", r["MA_QUOCTICH"]))
-    if "MA_NGHE_NGHIEP" in r:
-        exts.append(_coding_ext("t54-occupation", "occupation", r["MA_NGHE_NGHIEP"]))
+    exts = [national.patient_extension(table, r[f], _coding(table, r[f]).get("display"))
+            for f, table in (("MA_DANTOC", "ethnicity"), ("MA_QUOCTICH", "nationality"), ("MA_NGHE_NGHIEP", "occupation")) if f in r]
     if "NHOM_MAU" in r:
         exts.append(_text_ext("t54-blood-group", r["NHOM_MAU"]))
     if exts:
@@ -194,10 +194,9 @@ def to_fhir(record: dict[str, str]) -> dict:
     if birth_time:
         pat["_birthDate"] = {"extension": [{"url": BIRTH_TIME, "valueDateTime": birth_time}]}
     addr: dict[str, Any] = {}
-    aexts = [_coding_ext(f"t54-{t}", t, r[f]) for f, t in
-             (("MATINH_CU_TRU", "province"), ("MAHUYEN_CU_TRU", "district"), ("MAXA_CU_TRU", "commune")) if f in r]
-    if aexts:
-        addr["extension"] = aexts
+    admin = national.address_extension({t: r[f] for f, t in ADDRESS_FIELDS if f in r})
+    if admin:
+        addr["extension"] = [admin]
     if "DIA_CHI" in r:
         _put(addr, "text", r["DIA_CHI"])
     if addr:
@@ -357,7 +356,8 @@ def from_fhir(bundle: dict) -> dict[str, str]:
     """The record a Bundle written by to_fhir() was made from (rebuilt from the FHIR elements)."""
     ix = BundleIndex(bundle)
     enc = ix.one("Encounter")
-    pat = ix.one("Patient")
+    pat = copy.deepcopy(ix.one("Patient"))
+    national.upgrade(pat)  # bundles written before the mappings followed VN Core's extensions
     doc = ix.one("DocumentReference")
     if enc is None or pat is None or doc is None:
         raise ValueError("the bundle needs an Encounter, a Patient and a DocumentReference")
@@ -386,14 +386,13 @@ def from_fhir(bundle: dict) -> dict[str, str]:
     out["NGAY_SINH"] = unbirth(pat["birthDate"], time_ext["valueDateTime"] if time_ext else None)
     out["GIOI_TINH"] = GENDER_BACK[pat["gender"]]
     out["NHOM_MAU"] = _ext_text(pat, "t54-blood-group")
-    out["MA_QUOCTICH"] = _ext_code(pat, "t54-nationality")
-    out["MA_DANTOC"] = _ext_code(pat, "t54-ethnicity")
-    out["MA_NGHE_NGHIEP"] = _ext_code(pat, "t54-occupation")
+    out["MA_QUOCTICH"] = national.patient_code(pat, "nationality")
+    out["MA_DANTOC"] = national.patient_code(pat, "ethnicity")
+    out["MA_NGHE_NGHIEP"] = national.patient_code(pat, "occupation")
     addr = (pat.get("address") or [None])[0]
     out["DIA_CHI"] = _get(addr, "text")
-    out["MATINH_CU_TRU"] = _ext_code(addr, "t54-province")
-    out["MAHUYEN_CU_TRU"] = _ext_code(addr, "t54-district")
-    out["MAXA_CU_TRU"] = _ext_code(addr, "t54-commune")
+    for f, table in ADDRESS_FIELDS:
+        out[f] = national.address_code(addr, table)
     phone = next((t for t in pat.get("telecom", []) if t.get("system") == "phone"), None)
     out["DIEN_THOAI"] = _get(phone, "value")
 
@@ -429,6 +428,8 @@ def from_fhir(bundle: dict) -> dict[str, str]:
     kt: list[str] = []
     yhct: list[str] = []
     for d in enc.get("diagnosis", []):
+        if "reference" not in (d.get("condition") or {}):
+            continue  # a diagnosis the source did not give (data-absent-reason): nothing to carry
         cond = ix.resolve(d["condition"])
         use = _code_of(d.get("use"), DIAG_ROLE)
         icd = _code_of(cond.get("code"), ICD10)

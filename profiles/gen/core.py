@@ -5,10 +5,11 @@ Each profile lists its differential elements by element id; the builder derives 
 (key, severity, human, FHIRPath expression) and is evaluated on each node the element selects
 (for a slice: each repetition that belongs to the slice).
 
-Slicing of Patient.identifier uses two discriminators: the ``system`` value (slices cccd and
-bhyt fix it) and the ``type`` pattern (the facility patient id, whose system differs per facility,
-fixes type = v2-0203#MR). A repetition belongs to a slice when it has every value the slice
-fixes on the discriminator paths.
+Where VN Core (the Ministry of Health's guide) has a profile for the same thing, ours derives
+from it (``VN_CORE_BASE``): a resource that meets ours meets VN Core's. A derived profile cannot
+slice again what its base slices, so Patient.identifier keeps VN Core's slices (by ``system``)
+and adds its rules as invariants on each identifier (12-digit citizen id, the three insurance
+number forms, the facility patient id under the facility's system).
 """
 from __future__ import annotations
 
@@ -71,39 +72,29 @@ def _doc_elements(loinc: str | None, display: str, system: str = LOINC) -> list[
     ]
 
 
-MR = {"coding": [{"system": V2_0203, "code": "MR"}]}
+#: our profile -> the VN Core profile it derives from (the others derive from the R4 core type:
+#: VN Core's laboratory result requires an order and a parent event the insurance tables do not
+#: have, and VN Core has no document profiles; docs/vn-core.md)
+VN_CORE_BASE = {"lienthong-patient": "vn-core-patient", "lienthong-encounter": "vn-core-encounter"}
+VN_CORE_SD = "http://fhir.ehealth.gov.vn/core/StructureDefinition"
 
 # (id, base type, title, description, elements)
 PROFILES: list[tuple[str, str, str, str, list[dict]]] = [
     ("lienthong-patient", "Patient", "Vietnamese core Patient",
-     "A patient as Vietnamese health-data exchange carries one: citizen id (CCCD, 12 digits), insurance card "
-     "(BHYT, 15 characters) and the facility's own patient id, ethnicity and nationality.", [
-         _url_slicing("Patient"),
-         _ext_slice("Patient", "ethnicity", "t54-ethnicity"),
-         _ext_slice("Patient", "nationality", "t54-nationality"),
-         _ext_slice("Patient", "occupation", "t54-occupation", must_support=False),
-         _ms("Patient.identifier", short="Citizen id, insurance card(s), facility patient id", slicing={
-             "discriminator": [{"type": "value", "path": "system"}, {"type": "pattern", "path": "type"}],
-             "ordered": False, "rules": "open"}),
-         _ms("Patient.identifier:cccd", min=0, max="1", short="Citizen identity card number (SO_CCCD)", constraint=[
+     "A patient as Vietnamese health-data exchange carries one, on VN Core's Patient (its identifier slices and "
+     "its extensions for ethnic group, nationality and occupation): the citizen id (CCCD, 12 digits), the insurance "
+     "number in one of its three forms, and the facility's own patient id under the facility's system.", [
+         _ms("Patient.identifier", short="Citizen id, insurance number, facility patient id (VN Core's slices)", constraint=[
              ("vn-pat-1", "error", "A citizen identity card number is exactly 12 digits",
-              "value.all(matches('^[0-9]{12}$'))")]),
-         {"id": "Patient.identifier:cccd.system", "min": 1, "fixedUri": system("cccd")},
-         _ms("Patient.identifier:cccd.value", min=1),
-         _ms("Patient.identifier:bhyt", min=0, max="*", short="Health-insurance number (MA_THE_BHYT): citizen id, social-insurance code or card", constraint=[
+              f"system = '{system('cccd')}' implies value.matches('^[0-9]{{12}}$')"),
              ("vn-pat-2", "error",
               "An insurance number is one of three forms: the 12-digit citizen id (the insurance number since the 2024 "
               "amendment of the health-insurance law), the 10-digit social-insurance code, or the legacy 15-character card "
               "(2-letter group, 1-digit benefit level, 2-digit province, 10 digits)",
-              "value.all(matches('^[0-9]{12}$') or matches('^[0-9]{10}$') or matches('^[A-Z]{2}[0-9][0-9]{2}[0-9]{10}$'))")]),
-         {"id": "Patient.identifier:bhyt.system", "min": 1, "fixedUri": system("the-bhyt")},
-         _ms("Patient.identifier:bhyt.value", min=1),
-         _ms("Patient.identifier:facilityPatientId", min=0, max="*",
-             short="Patient id at a facility (MA_BN); system = ma-bn URI + '/' + facility code", constraint=[
-                 ("vn-pat-3", "error", "A facility patient id (type MR) has the system of its facility: the ma-bn URI, '/', the facility code",
-                  f"system.startsWith('{sid('ma-bn')}/')")]),
-         {"id": "Patient.identifier:facilityPatientId.type", "min": 1, "patternCodeableConcept": MR},
-         _ms("Patient.identifier:facilityPatientId.system", min=1),
+              f"system = '{system('the-bhyt')}' implies (value.matches('^[0-9]{{12}}$') or value.matches('^[0-9]{{10}}$') "
+              "or value.matches('^[A-Z]{2}[0-9][0-9]{2}[0-9]{10}$'))"),
+             ("vn-pat-3", "error", "A facility patient id (type MR) has the system of its facility: the ma-bn URI, '/', the facility code",
+              f"type.coding.where(system = '{V2_0203}' and code = 'MR').exists() implies system.startsWith('{sid('ma-bn')}/')")]),
          _ms("Patient.name", min=1),
          _ms("Patient.telecom"),
          _ms("Patient.gender", min=1),
@@ -128,7 +119,7 @@ PROFILES: list[tuple[str, str, str, str, list[dict]]] = [
          _ms("Encounter.type", short="Care type (MA_LOAI_KCB)",
              binding={"strength": "extensible", "valueSet": vs_url("t54-encounter-type"),
                       "description": "Care types of the transfer dataset; 4210 files also use other codes"}),
-         _ms("Encounter.subject", min=1, type=[{"code": "Reference", "targetProfile": [f"{CORE}/Patient"]}]),
+         _ms("Encounter.subject", min=1, type=[{"code": "Reference", "targetProfile": [sd_url("lienthong-patient")]}]),
          _ms("Encounter.participant"),
          _ms("Encounter.period", min=1),
          _ms("Encounter.period.start", min=1),
@@ -215,7 +206,8 @@ def profile(id_: str, type_: str, title: str, description: str, elements: list[d
         "title": title, "status": "active", "date": DATE, "publisher": PUBLISHER, "description": description,
         "jurisdiction": [{"coding": [{"system": "urn:iso:std:iso:3166", "code": "VN"}]}],
         "fhirVersion": FHIR_VERSION, "kind": "resource", "abstract": False, "type": type_,
-        "baseDefinition": f"{CORE}/{type_}", "derivation": "constraint",
+        "baseDefinition": f"{VN_CORE_SD}/{VN_CORE_BASE[id_]}" if id_ in VN_CORE_BASE else f"{CORE}/{type_}",
+        "derivation": "constraint",
         "differential": {"element": [element(e, url) for e in elements]},
     }
 

@@ -109,8 +109,26 @@ def complex_extension(id_: str, context: str, purpose: str) -> dict:
     return res
 
 
+#: our extensions that VN Core's replace (the mappings write VN Core's since 2026-11; served so that
+#: data written before still validates, and rewritten by ``lienthong migrate``)
+SUPERSEDED = {
+    "t54-ethnicity": "extension-race", "t54-nationality": "extension-nationality", "t54-occupation": "extension-occupation",
+    "t54-province": "extension-administrative-address", "t54-district": "extension-administrative-address",
+    "t54-commune": "extension-administrative-address",
+}
+
+
+def _retire(res: dict) -> dict:
+    by = SUPERSEDED.get(res["id"])
+    if by is not None:
+        res["status"] = "retired"
+        res["description"] += (f" Retired: superseded by VN Core's http://fhir.ehealth.gov.vn/core/StructureDefinition/{by}, "
+                               "which the mappings write; read in data written before, and rewritten by `lienthong migrate`.")
+    return res
+
+
 def extensions() -> list[dict]:
-    out = [extension(*spec) for spec in EXTENSIONS]
+    out = [_retire(extension(*spec)) for spec in EXTENSIONS]
     for id_, types, context, purpose in BHYT_EXTENSIONS:
         if types == "complex":
             out.append(complex_extension(id_, context, purpose))

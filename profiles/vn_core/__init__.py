@@ -25,3 +25,13 @@ def resources() -> Mapping[str, dict]:
         if item.name.endswith(".json") and item.name != "package.json":
             out[item.name] = json.loads(item.read_text(encoding="utf-8"))
     return MappingProxyType(out)
+
+
+def _ids(type_: str, extension: bool | None = None) -> Mapping[str, str]:
+    return MappingProxyType({r["id"]: r["url"] for r in resources().values()
+                             if r["resourceType"] == type_ and (extension is None or (r.get("type") == "Extension") == extension)})
+
+
+#: id -> canonical URL of VN Core's extensions and code systems (``EXT["extension-race"]``)
+EXT = _ids("StructureDefinition", extension=True)
+CS = _ids("CodeSystem")

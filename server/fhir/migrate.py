@@ -5,8 +5,10 @@ Two steps, over every current resource of every type:
 1. identifier systems this project used to write where a national guide has its own (the old
    ``https://lienthong.dev/fhir/sid/cccd`` for VN Core's ``…/sid/national_id``, see
    :mod:`server.fhir.identifiers`) are rewritten to the preferred system, and claims of this
-   project's renamed profiles (``vn-core-patient`` → ``lienthong-patient``) to the new URLs: a
-   new version, as any update (history keeps the old one);
+   project's renamed profiles (``vn-core-patient`` → ``lienthong-patient``) to the new URLs, and
+   a Patient's ethnic group, nationality, occupation and address codes from this project's old
+   ``t54-*`` extensions to VN Core's (:mod:`mappings.national`): a new version, as any update
+   (history keeps the old one);
 2. the search index of every other resource is rebuilt in place (no new version), so values
    written before an alias existed are found under every system of their identifier.
 
@@ -19,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from mappings import national
 from profiles import PROFILE
 
 from ..storage.base import Query
@@ -66,6 +69,8 @@ def rewritten(node: Any, systems: dict[str, str]) -> Any:
         meta = out.get("meta")
         if isinstance(meta, dict) and isinstance(meta.get("profile"), list):
             out["meta"] = {**meta, "profile": [RENAMED_PROFILES.get(p, p) for p in meta["profile"]]}
+        if out.get("resourceType") == "Patient":
+            national.upgrade(out)  # this project's old t54-* extensions -> VN Core's
         return out
     if isinstance(node, list):
         return [rewritten(v, systems) for v in node]

@@ -49,7 +49,7 @@ async def test_importing_the_same_person_in_two_dialects_yields_one_patient(clie
     ("01234567890", False), ("DN40101234567", False), ("dn4010123456789", False),
 ])
 async def test_three_forms_of_insurance_number(client, number: str, ok: bool) -> None:  # type: ignore[no-untyped-def]
-    patient = {"resourceType": "Patient", "gender": "male", "birthDate": "1990-01-01", "name": [{"family": "Lê"}],
+    patient = {"resourceType": "Patient", "gender": "male", "birthDate": "1990-01-01", "name": [{"text": "Lê", "family": "Lê"}],
                "identifier": [{"system": "http://fhir.ehealth.gov.vn/core/sid/insurance_number", "value": number}]}
     r = await client.post("Patient/$validate", params={"profile": VN_PATIENT}, json=patient, headers=JSON)
     problems = [i["diagnostics"] for i in r.json()["issue"] if i["severity"] == "error"]

@@ -27,7 +27,7 @@ def vn_patient(cccd: str = "001085012345", **extra) -> dict:
         "resourceType": "Patient",
         "text": NARRATIVE,
         "identifier": [{"system": profiles.SID["cccd"], "value": cccd}],
-        "name": [{"family": "Nguyễn", "given": ["Văn", "An"]}],
+        "name": [{"text": "Nguyễn Văn An", "family": "Nguyễn", "given": ["Văn", "An"]}],
         "gender": "male",
         "birthDate": "1985-07-14",
         **extra,

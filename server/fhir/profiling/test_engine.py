@@ -217,7 +217,7 @@ def vn_patient() -> dict:
             {"system": profiles.SID["cccd"], "value": "001085012345"},
             {"system": profiles.SID["the-bhyt"], "value": "DN4010123456789"},
         ],
-        "name": [{"family": "Nguyễn", "given": ["Văn", "An"]}],
+        "name": [{"text": "Nguyễn Văn An", "family": "Nguyễn", "given": ["Văn", "An"]}],
         "gender": "male",
         "birthDate": "1985-07-14",
     }
@@ -281,3 +281,14 @@ def test_a_slice_discriminated_below_a_patterned_element() -> None:
 
     assert errors("CC") == []
     assert any("diagnosis:main: occurs 0 time(s)" in e for e in errors("CM"))
+
+
+def test_our_patient_profile_brings_vn_core_patient_with_it() -> None:
+    """lienthong-patient derives from VN Core's Patient: a resource claiming ours is held to VN
+    Core's rules too (its name.text), and one that meets ours meets VN Core's."""
+    r = vn_patient()
+    del r["name"][0]["text"]
+    errors = found(validate(r))
+    assert any(d.startswith("Patient.name[0].text: occurs 0 time(s)") and "vn-core-patient" in d for d in errors), errors
+    vn_core = "http://fhir.ehealth.gov.vn/core/StructureDefinition/vn-core-patient"
+    assert found(validate({**vn_patient(), "meta": {"profile": [vn_core]}})) == []

@@ -37,7 +37,7 @@ def test_problems_are_errors_only_and_name_the_profile() -> None:
     found = problems({"resourceType": "Patient", "gender": "male"})
     assert found and all(i.severity == "error" for i in found)
     assert any("Patient.name" in i.diagnostics and profiles.PROFILE["lienthong-patient"] in i.diagnostics for i in found)
-    assert problems({"resourceType": "Patient", "gender": "male", "name": [{"family": "A"}]}) == []
+    assert problems({"resourceType": "Patient", "gender": "male", "name": [{"family": "A", "text": "A"}]}) == []
 
 
 def test_claiming_only_a_foreign_or_unknown_profile_is_refused() -> None:

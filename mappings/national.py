@@ -1,0 +1,135 @@
+"""The national dialect for the patient's coded facts: VN Core's extensions, where VN Core has one.
+
+Both mappings write a patient's ethnic group, nationality and occupation, and the administrative
+codes of an address, as VN Core's extensions (``http://fhir.ehealth.gov.vn/core``) with a
+CodeableConcept; this project's own ``t54-*`` extensions (a Coding each) were written before, and
+:func:`upgrade` turns them into VN Core's form. The readers upgrade first, so bundles stored
+before still read, and ``lienthong migrate`` uses the same function on stored data.
+
+Which code system each value carries:
+
+- ethnic group (MA_DANTOC): VN Core's ``vn-core-race`` (the 54 ethnic groups, the statistics
+  office's codes, the same codes as the transfer dataset's table; VN Core's ``extension-ethic`` is
+  the religion, despite its name);
+- nationality (MA_QUOCTICH): VN Core binds ISO 3166 alpha-2 (extensible), the sources give the
+  national numeric list: the code is kept under this project's ``t54-nationality`` system;
+- occupation (MA_NGHE_NGHIEP): VN Core's value set names no system for the sources' 5-digit
+  codes: this project's ``t54-occupation`` system;
+- address (MATINH/MAHUYEN/MAXA_CU_TRU): the statistics office's administrative codes, which is
+  VN Core's ``vn-core-administrative-address``; province → ``state``, district → ``district``,
+  commune → ``ward`` (VN Core's ``city`` is not used: the sources have no separate city level).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from profiles import CS, EXT
+from profiles.vn_core import CS as VN_CS
+from profiles.vn_core import EXT as VN_EXT
+
+#: our code table -> (VN Core extension on Patient, system of the code)
+PATIENT_CODED: dict[str, tuple[str, str]] = {
+    "ethnicity": (VN_EXT["extension-race"], VN_CS["vn-core-race"]),
+    "nationality": (VN_EXT["extension-nationality"], CS["t54-nationality"]),
+    "occupation": (VN_EXT["extension-occupation"], CS["t54-occupation"]),
+}
+ADMINISTRATIVE_ADDRESS = VN_EXT["extension-administrative-address"]
+ADMINISTRATIVE_SYSTEM = VN_CS["vn-core-administrative-address"]
+#: our code table -> the sub-extension of VN Core's administrative address
+ADDRESS_PARTS: dict[str, str] = {"province": "state", "district": "district", "commune": "ward"}
+
+#: the extensions this project wrote before (read through :func:`upgrade`, never written)
+_OLD_PATIENT = {EXT[f"t54-{table}"]: table for table in PATIENT_CODED}
+_OLD_ADDRESS = {EXT[f"t54-{table}"]: table for table in ADDRESS_PARTS}
+
+
+def _concept(system: str, code: str, display: str | None) -> dict[str, Any]:
+    coding = {"system": system, "code": code}
+    if display:
+        coding["display"] = display
+    return {"coding": [coding]}
+
+
+def patient_extension(table: str, code: str, display: str | None = None) -> dict[str, Any]:
+    """VN Core's extension for one of the patient's coded facts (``table`` as in PATIENT_CODED)."""
+    url, system = PATIENT_CODED[table]
+    return {"url": url, "valueCodeableConcept": _concept(system, code, display)}
+
+
+def patient_code(patient: dict[str, Any] | None, table: str) -> str | None:
+    """The code of one coded fact in VN Core's form (``None`` when absent)."""
+    url, system = PATIENT_CODED[table]
+    ext = _find(patient, url)
+    return _code(ext.get("valueCodeableConcept") if ext else None, system)
+
+
+def address_extension(codes: dict[str, str]) -> dict[str, Any] | None:
+    """VN Core's administrative address from ``{"province": …, "district": …, "commune": …}``."""
+    parts = [{"url": ADDRESS_PARTS[table], "valueCodeableConcept": _concept(ADMINISTRATIVE_SYSTEM, code, None)}
+             for table, code in codes.items()]
+    return {"url": ADMINISTRATIVE_ADDRESS, "extension": parts} if parts else None
+
+
+def address_code(address: dict[str, Any] | None, table: str) -> str | None:
+    """One administrative code of an address in VN Core's form."""
+    part = _find(_find(address, ADMINISTRATIVE_ADDRESS), ADDRESS_PARTS[table])
+    return _code(part.get("valueCodeableConcept") if part else None, ADMINISTRATIVE_SYSTEM)
+
+
+def upgrade(patient: dict[str, Any]) -> bool:
+    """Rewrite this project's old ``t54-*`` extensions on a Patient (and its addresses) into VN
+    Core's form, in place, keeping the order of the other extensions; True when anything changed."""
+    changed = False
+    exts = patient.get("extension")
+    if isinstance(exts, list):
+        new = [_upgraded(e) for e in exts]
+        changed = new != exts
+        patient["extension"] = new
+    for address in patient.get("address") or []:
+        if isinstance(address, dict):
+            changed = _upgrade_address(address) or changed
+    return changed
+
+
+def _upgraded(ext: Any) -> Any:
+    table = _OLD_PATIENT.get(ext.get("url")) if isinstance(ext, dict) else None
+    coding = ext.get("valueCoding") if table else None
+    if not isinstance(coding, dict) or not isinstance(coding.get("code"), str):
+        return ext
+    display = coding.get("display")
+    if table == "ethnicity":  # same codes; VN Core's system
+        return patient_extension(table, coding["code"], display)
+    url, _ = PATIENT_CODED[table]
+    return {"url": url, "valueCodeableConcept": {"coding": [coding]}}
+
+
+def _upgrade_address(address: dict[str, Any]) -> bool:
+    exts = address.get("extension")
+    if not isinstance(exts, list):
+        return False
+    codes, kept = {}, []
+    for e in exts:
+        table = _OLD_ADDRESS.get(e.get("url")) if isinstance(e, dict) else None
+        code = (e.get("valueCoding") or {}).get("code") if table else None
+        if isinstance(code, str):
+            codes[table] = code
+        else:
+            kept.append(e)
+    if not codes:
+        return False
+    upgraded = address_extension({t: codes[t] for t in ADDRESS_PARTS if t in codes})
+    address["extension"] = [upgraded, *kept]
+    return True
+
+
+def _find(node: dict[str, Any] | None, url: str) -> dict[str, Any] | None:
+    if not isinstance(node, dict):
+        return None
+    return next((e for e in node.get("extension") or [] if isinstance(e, dict) and e.get("url") == url), None)
+
+
+def _code(concept: Any, system: str) -> str | None:
+    if not isinstance(concept, dict):
+        return None
+    return next((c.get("code") for c in concept.get("coding") or [] if isinstance(c, dict) and c.get("system") == system), None)

@@ -1,0 +1,108 @@
+"""Both mappings write the patient's coded facts as VN Core's extensions, and still read the old ones."""
+
+from __future__ import annotations
+
+import copy
+
+from hypothesis import HealthCheck, given, settings
+
+from profiles import CS, EXT
+from server import jsonio
+from server.fhir.profiling import validate
+
+from . import national
+from .bhyt_xml import strategies as bhyt_strategies
+from .bhyt_xml.fhir import from_fhir as bhyt_from_fhir
+from .bhyt_xml.fhir import to_fhir as bhyt_to_fhir
+from .transfer54.fhir import from_fhir as t54_from_fhir
+from .transfer54.fhir import to_fhir as t54_to_fhir
+from .transfer54.strategies import valid_records
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+VN_CORE_PATIENT = "http://fhir.ehealth.gov.vn/core/StructureDefinition/vn-core-patient"
+OLD_URLS = {EXT[f"t54-{t}"] for t in ("ethnicity", "nationality", "occupation", "province", "district", "commune")}
+
+
+def _patient(bundle: dict) -> dict:
+    return next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+
+
+def _as_before(bundle: dict) -> dict:
+    """The bundle as the mappings wrote it before following VN Core: ``t54-*`` extensions with a Coding."""
+    old = copy.deepcopy(bundle)
+    patient = _patient(old)
+    exts = []
+    for e in patient.get("extension", []):
+        table = next((t for t, (url, _) in national.PATIENT_CODED.items() if url == e["url"]), None)
+        if table is None:
+            exts.append(e)
+            continue
+        coding = dict(e["valueCodeableConcept"]["coding"][0], system=CS[f"t54-{table}"])
+        exts.append({"url": EXT[f"t54-{table}"], "valueCoding": coding})
+    if exts:
+        patient["extension"] = exts
+    for address in patient.get("address", []):
+        kept = [e for e in address.get("extension", []) if e["url"] != national.ADMINISTRATIVE_ADDRESS]
+        for table in national.ADDRESS_PARTS:
+            code = national.address_code(address, table)
+            if code is not None:
+                kept.append({"url": EXT[f"t54-{table}"], "valueCoding": {"system": CS[f"t54-{table}"], "code": code}})
+        if kept:
+            address["extension"] = kept
+        else:
+            address.pop("extension", None)
+    return old
+
+
+def _vn_core_errors(patient: dict) -> list[str]:
+    return [i.diagnostics for i in validate(jsonio.loads(jsonio.dumps(patient)), [VN_CORE_PATIENT]) if i.severity == "error"]
+
+
+def test_the_transfer_record_writes_vn_core_extensions() -> None:
+    record = {"MA_DANTOC": "28", "MA_QUOCTICH": "000", "MA_NGHE_NGHIEP": "00010", "MATINH_CU_TRU": "68",
+              "MAHUYEN_CU_TRU": "672", "MAXA_CU_TRU": "24820", "DIA_CHI": "Số 2, Đà Lạt"}
+    from .transfer54.generate import records
+
+    full = {**records(54, 1)[0], **record}
+    patient = _patient(t54_to_fhir(full))
+    race = next(e for e in patient["extension"] if e["url"] == "http://fhir.ehealth.gov.vn/core/StructureDefinition/extension-race")
+    assert race["valueCodeableConcept"]["coding"][0] == {"system": "http://fhir.ehealth.gov.vn/core/CodeSystem/vn-core-race", "code": "28", "display": "Mạ"}
+    admin = patient["address"][0]["extension"][0]
+    assert admin["url"] == "http://fhir.ehealth.gov.vn/core/StructureDefinition/extension-administrative-address"
+    assert [(p["url"], p["valueCodeableConcept"]["coding"][0]["code"]) for p in admin["extension"]] == [
+        ("state", "68"), ("district", "672"), ("ward", "24820")]
+    assert not OLD_URLS & {e["url"] for e in patient["extension"]}
+    assert _vn_core_errors(patient) == []
+
+
+@SETTINGS
+@given(valid_records())
+def test_transfer_records_read_the_same_from_the_old_extensions(record: dict) -> None:
+    bundle = t54_to_fhir(record)
+    assert not OLD_URLS & set(jsonio.dumps(bundle).decode().split('"'))
+    assert _vn_core_errors(_patient(bundle)) == []
+    assert t54_from_fhir(_as_before(bundle)) == t54_from_fhir(bundle) == t54_from_fhir(jsonio.loads(jsonio.dumps(bundle)))
+
+
+@SETTINGS
+@given(bhyt_strategies.episodes("130"))
+def test_insurance_episodes_read_the_same_from_the_old_extensions(episode) -> None:  # type: ignore[no-untyped-def]
+    bundle = bhyt_to_fhir(episode)
+    patient = _patient(bundle)
+    assert not OLD_URLS & set(jsonio.dumps(bundle).decode().split('"'))
+    assert _vn_core_errors(patient) == []
+    assert bhyt_from_fhir(_as_before(bundle)).tables == bhyt_from_fhir(bundle).tables
+
+
+def test_upgrade_rewrites_once_and_keeps_the_other_extensions_in_place() -> None:
+    blood = {"url": EXT["t54-blood-group"], "valueString": "B+"}
+    patient = {"resourceType": "Patient", "extension": [
+        {"url": EXT["t54-occupation"], "valueCoding": {"system": CS["t54-occupation"], "code": "00010"}}, blood],
+        "address": [{"extension": [{"url": EXT["t54-commune"], "valueCoding": {"code": "24820"}},
+                                   {"url": EXT["t54-province"], "valueCoding": {"code": "68"}}], "text": "x"}]}
+    assert national.upgrade(patient) is True
+    assert patient["extension"][1] == blood and national.patient_code(patient, "occupation") == "00010"
+    parts = patient["address"][0]["extension"][0]["extension"]
+    assert [p["url"] for p in parts] == ["state", "ward"]  # VN Core's order: province before commune
+    before = copy.deepcopy(patient)
+    assert national.upgrade(patient) is False and patient == before
