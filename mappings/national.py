@@ -1,4 +1,5 @@
-"""The national dialect for the patient's coded facts: VN Core's extensions, where VN Core has one.
+"""The national dialect for the patient's coded facts: VN Core's extensions, where VN Core has one,
+and the facility patient id under VN Core's system.
 
 Both mappings write a patient's ethnic group, nationality and occupation, and the administrative
 codes of an address, as VN Core's extensions (``http://fhir.ehealth.gov.vn/core``) with a
@@ -18,13 +19,18 @@ Which code system each value carries:
 - address (MATINH/MAHUYEN/MAXA_CU_TRU): the statistics office's administrative codes, which is
   VN Core's ``vn-core-administrative-address``; province → ``state``, district → ``district``,
   commune → ``ward`` (VN Core's ``city`` is not used: the sources have no separate city level).
+
+The facility's patient id (MA_BN) is written twice: under this project's per-facility system
+(``…/sid/ma-bn/<facility>``), which the readers and conditional matching use, and as VN Core's
+``MaBenhNhan`` (``…/sid/patient-internal-id``, one system for every facility) with the facility
+as its ``assigner``: VN Core's system alone would make two facilities' equal numbers one patient.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from profiles import CS, EXT
+from profiles import CS, EXT, SID
 from profiles.vn_core import CS as VN_CS
 from profiles.vn_core import EXT as VN_EXT
 
@@ -38,6 +44,8 @@ ADMINISTRATIVE_ADDRESS = VN_EXT["extension-administrative-address"]
 ADMINISTRATIVE_SYSTEM = VN_CS["vn-core-administrative-address"]
 #: our code table -> the sub-extension of VN Core's administrative address
 ADDRESS_PARTS: dict[str, str] = {"province": "state", "district": "district", "commune": "ward"}
+
+INTERNAL_ID = "http://fhir.ehealth.gov.vn/core/sid/patient-internal-id"
 
 #: the extensions this project wrote before (read through :func:`upgrade`, never written)
 _OLD_PATIENT = {EXT[f"t54-{table}"]: table for table in PATIENT_CODED}
@@ -77,14 +85,42 @@ def address_code(address: dict[str, Any] | None, table: str) -> str | None:
     return _code(part.get("valueCodeableConcept") if part else None, ADMINISTRATIVE_SYSTEM)
 
 
+def internal_ids(identifiers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """VN Core's MaBenhNhan for each facility patient id (``…/ma-bn/<facility>``) that lacks one."""
+    prefix = SID["ma-bn"] + "/"
+    have = {(i.get("value"), _assigner(i)) for i in identifiers if i.get("system") == INTERNAL_ID}
+    out = []
+    for ident in identifiers:
+        system, value = ident.get("system"), ident.get("value")
+        if isinstance(system, str) and system.startswith(prefix) and isinstance(value, str):
+            facility = system[len(prefix):]
+            if (value, facility or None) not in have:
+                ident = {"system": INTERNAL_ID, "value": value}
+                if facility:  # a record without its facility code has no assigner to name
+                    ident["assigner"] = {"identifier": {"system": SID["ma-cskcb"], "value": facility}}
+                out.append(ident)
+    return out
+
+
+def _assigner(ident: dict[str, Any]) -> Any:
+    return ((ident.get("assigner") or {}).get("identifier") or {}).get("value")
+
+
 def upgrade(patient: dict[str, Any]) -> bool:
     """Rewrite this project's old ``t54-*`` extensions on a Patient (and its addresses) into VN
-    Core's form, in place, keeping the order of the other extensions; True when anything changed."""
+    Core's form, and add VN Core's MaBenhNhan where only ours is, in place, keeping the order of
+    the other elements; True when anything changed."""
     changed = False
+    idents = patient.get("identifier")
+    if isinstance(idents, list):
+        extra = internal_ids([i for i in idents if isinstance(i, dict)])
+        if extra:
+            patient["identifier"] = [*idents, *extra]
+            changed = True
     exts = patient.get("extension")
     if isinstance(exts, list):
         new = [_upgraded(e) for e in exts]
-        changed = new != exts
+        changed = changed or new != exts
         patient["extension"] = new
     for address in patient.get("address") or []:
         if isinstance(address, dict):

@@ -6,7 +6,7 @@ import copy
 
 from hypothesis import HealthCheck, given, settings
 
-from profiles import CS, EXT
+from profiles import CS, EXT, SID
 from server import jsonio
 from server.fhir.profiling import validate
 
@@ -72,6 +72,9 @@ def test_the_transfer_record_writes_vn_core_extensions() -> None:
     assert [(p["url"], p["valueCodeableConcept"]["coding"][0]["code"]) for p in admin["extension"]] == [
         ("state", "68"), ("district", "672"), ("ward", "24820")]
     assert not OLD_URLS & {e["url"] for e in patient["extension"]}
+    internal = [i for i in patient["identifier"] if i["system"] == national.INTERNAL_ID]
+    assert internal == [{"system": national.INTERNAL_ID, "value": full["MA_BN"],
+                         "assigner": {"identifier": {"system": SID["ma-cskcb"], "value": full["MA_CSKCB"]}}}]
     assert _vn_core_errors(patient) == []
 
 
@@ -100,7 +103,10 @@ def test_upgrade_rewrites_once_and_keeps_the_other_extensions_in_place() -> None
         {"url": EXT["t54-occupation"], "valueCoding": {"system": CS["t54-occupation"], "code": "00010"}}, blood],
         "address": [{"extension": [{"url": EXT["t54-commune"], "valueCoding": {"code": "24820"}},
                                    {"url": EXT["t54-province"], "valueCoding": {"code": "68"}}], "text": "x"}]}
+    patient["identifier"] = [{"system": f"{SID['ma-bn']}/46001", "value": "BN1"}]
     assert national.upgrade(patient) is True
+    assert patient["identifier"][1] == {"system": national.INTERNAL_ID, "value": "BN1",
+                                        "assigner": {"identifier": {"system": SID["ma-cskcb"], "value": "46001"}}}
     assert patient["extension"][1] == blood and national.patient_code(patient, "occupation") == "00010"
     parts = patient["address"][0]["extension"][0]["extension"]
     assert [p["url"] for p in parts] == ["state", "ward"]  # VN Core's order: province before commune

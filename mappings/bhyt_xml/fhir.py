@@ -649,6 +649,8 @@ def to_fhir(episode: Episode) -> dict:
     enc["identifier"] = [{"system": f"{SID['ma-lk']}/{facility}", "value": ma_lk}]
     enc.setdefault("extension", []).insert(0, {"url": EXT["bhyt-standard"], "valueCode": std})
     left.attach(enc)
+    if pat.get("identifier"):
+        pat["identifier"] += national.internal_ids(pat["identifier"])
     # Patient identity: citizen id, else the facility's patient id, else the first card
     match = None
     for ident in pat.get("identifier", []):

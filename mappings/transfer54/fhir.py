@@ -171,6 +171,7 @@ def to_fhir(record: dict[str, str]) -> dict:
         idents.append(_identifier(SID["the-bhyt"], first_card))
         if match is None:
             match = (SID["the-bhyt"], first_card)
+    idents += national.internal_ids(idents)
     if idents:
         pat["identifier"] = idents
     exts = [national.patient_extension(table, r[f], _coding(table, r[f]).get("display"))
