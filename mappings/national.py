@@ -16,6 +16,8 @@ Which code system each value carries:
   national numeric list: the code is kept under this project's ``t54-nationality`` system;
 - occupation (MA_NGHE_NGHIEP): VN Core's value set names no system for the sources' 5-digit
   codes: this project's ``t54-occupation`` system;
+- medicine and technical-service codes (MA_THUOC, MA_DICH_VU): VN Core's ``vn-core-medicationCode``
+  and ``vn-core-procedureCode`` (the Ministry's lists the insurance tables use);
 - address (MATINH/MAHUYEN/MAXA_CU_TRU): the statistics office's administrative codes, which is
   VN Core's ``vn-core-administrative-address``; province → ``state``, district → ``district``,
   commune → ``ward`` (VN Core's ``city`` is not used: the sources have no separate city level).
@@ -46,6 +48,13 @@ ADMINISTRATIVE_SYSTEM = VN_CS["vn-core-administrative-address"]
 ADDRESS_PARTS: dict[str, str] = {"province": "state", "district": "district", "commune": "ward"}
 
 INTERNAL_ID = "http://fhir.ehealth.gov.vn/core/sid/patient-internal-id"
+
+#: code systems this project wrote before where VN Core names the Ministry's list (medicine codes,
+#: MA_THUOC; technical-service codes, MA_DICH_VU): read as the new one, rewritten by migrate
+RENAMED_SYSTEMS: dict[str, str] = {
+    CS["bhyt-drug"]: VN_CS["vn-core-medicationCode"],
+    CS["bhyt-service"]: VN_CS["vn-core-procedureCode"],
+}
 
 #: the extensions this project wrote before (read through :func:`upgrade`, never written)
 _OLD_PATIENT = {EXT[f"t54-{table}"]: table for table in PATIENT_CODED}

@@ -27,9 +27,24 @@ def _patient(bundle: dict) -> dict:
     return next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
 
 
+def _old_systems(node: object) -> None:
+    """Codings of VN Core's medicine and service lists back under this project's old systems."""
+    back = {new: old for old, new in national.RENAMED_SYSTEMS.items()}
+    if isinstance(node, dict):
+        if node.get("system") in back and "code" in node:
+            node["system"] = back[node["system"]]
+        for value in node.values():
+            _old_systems(value)
+    elif isinstance(node, list):
+        for value in node:
+            _old_systems(value)
+
+
 def _as_before(bundle: dict) -> dict:
-    """The bundle as the mappings wrote it before following VN Core: ``t54-*`` extensions with a Coding."""
+    """The bundle as the mappings wrote it before following VN Core: ``t54-*`` extensions with a
+    Coding, the old medicine and service code systems."""
     old = copy.deepcopy(bundle)
+    _old_systems(old)
     patient = _patient(old)
     exts = []
     for e in patient.get("extension", []):
@@ -95,6 +110,20 @@ def test_insurance_episodes_read_the_same_from_the_old_extensions(episode) -> No
     assert not OLD_URLS & set(jsonio.dumps(bundle).decode().split('"'))
     assert _vn_core_errors(patient) == []
     assert bhyt_from_fhir(_as_before(bundle)).tables == bhyt_from_fhir(bundle).tables
+    assert not set(national.RENAMED_SYSTEMS) & set(jsonio.dumps(bundle).decode().split('"'))
+
+
+def test_medicine_and_service_codes_are_vn_cores_lists() -> None:
+    from .bhyt_xml.envelope import Episode
+
+    episode = Episode(ma_lk="1", standard="130", tables={
+        "XML1": [{"MA_LK": "1", "MA_BN": "BN1"}], "XML2": [{"MA_LK": "1", "STT": "1", "MA_THUOC": "40.17"}],
+        "XML3": [{"MA_LK": "1", "STT": "1", "MA_DICH_VU": "02.1896"}]})
+    bundle = bhyt_to_fhir(episode)
+    systems = {e["resource"]["resourceType"]: e["resource"] for e in bundle["entry"]}
+    assert systems["MedicationRequest"]["medicationCodeableConcept"]["coding"][0]["system"] == "http://fhir.ehealth.gov.vn/core/CodeSystem/vn-core-medicationCode"
+    assert systems["Procedure"]["code"]["coding"][0]["system"] == "http://fhir.ehealth.gov.vn/core/CodeSystem/vn-core-procedureCode"
+    assert bhyt_from_fhir(_as_before(bundle)).tables == bhyt_from_fhir(bundle).tables == episode.tables
 
 
 def test_upgrade_rewrites_once_and_keeps_the_other_extensions_in_place() -> None:

@@ -85,3 +85,14 @@ def test_migrate_rewrites_the_old_systems_reindexes_the_rest_and_is_idempotent(t
     assert json.loads(report.read_text())["rewritten"] == {}
     again, _ = asyncio.run(_state(db))
     assert {k: v.vid for k, v in again.items()} == {"old": 2, "community": 1}
+
+
+def test_codings_of_the_old_medicine_and_service_systems_move_to_vn_cores_lists() -> None:
+    from profiles import CS
+    from server.fhir.migrate import rewritten
+
+    old = {"resourceType": "Procedure", "code": {"coding": [{"system": CS["bhyt-service"], "code": "02.1896"}]},
+           "identifier": [{"system": CS["bhyt-service"], "value": "not a coding"}]}
+    new = rewritten(old, {})
+    assert new["code"]["coding"][0] == {"system": "http://fhir.ehealth.gov.vn/core/CodeSystem/vn-core-procedureCode", "code": "02.1896"}
+    assert new["identifier"] == old["identifier"] and rewritten(new, {}) == new

@@ -329,8 +329,8 @@ class Coding(Converter):
 
     def get(self, container, key, ctx):
         coding = container[key] if _has(container, key) else None
-        if isinstance(coding, dict) and coding.get("system") == self.system:
-            return coding.get("code")
+        if isinstance(coding, dict) and national.RENAMED_SYSTEMS.get(coding.get("system"), coding.get("system")) == self.system:
+            return coding.get("code")  # the old system of the same list reads too (bundles written before)
         return None
 
 

@@ -76,7 +76,7 @@ def test_medication_row_elements() -> None:
                           "DON_GIA": "1250.50", "MA_BAC_SI": "000123/HCM-CCHN", "NGAY_YL": "202501150830"}]
     bundle = to_fhir(ep)
     med = _resources(bundle, "MedicationRequest")[0]
-    assert med["medicationCodeableConcept"] == {"coding": [{"system": CS["bhyt-drug"], "code": "40.17"}], "text": "Paracetamol 500mg"}
+    assert med["medicationCodeableConcept"] == {"coding": [{"system": "http://fhir.ehealth.gov.vn/core/CodeSystem/vn-core-medicationCode", "code": "40.17"}], "text": "Paracetamol 500mg"}
     assert med["dosageInstruction"][0]["route"]["coding"][0]["code"] == "1.01"
     assert med["dispenseRequest"]["quantity"] == {"value": 10, "unit": "viên"} or str(med["dispenseRequest"]["quantity"]["value"]) == "10"
     assert med["authoredOn"] == "2025-01-15T08:30:00+07:00"

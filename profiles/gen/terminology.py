@@ -135,12 +135,28 @@ def bhyt_table_system() -> dict:
     return res
 
 
+#: our code systems that VN Core's replace (the insurance mapping writes VN Core's since 2026-11;
+#: served so that data written before still validates, rewritten by ``lienthong migrate``)
+SUPERSEDED_SYSTEMS = {
+    "bhyt-drug": "http://fhir.ehealth.gov.vn/core/CodeSystem/vn-core-medicationCode",
+    "bhyt-service": "http://fhir.ehealth.gov.vn/core/CodeSystem/vn-core-procedureCode",
+}
+
+
+def _retire(cs: dict) -> dict:
+    by = SUPERSEDED_SYSTEMS.get(cs["id"])
+    if by is not None:
+        cs["status"] = "retired"
+        cs["description"] += f" Retired: superseded by VN Core's {by} (the Ministry's list), which the mappings write."
+    return cs
+
+
 def code_systems() -> list[dict]:
     used = {f.code_table for f in BY_NAME.values() if f.code_table}
     assert used <= set(CODE_TABLES)
     out = [code_system_from_table(name) for name in CODE_TABLES]
     out += [code_system_open(name, title) for name, title in OPEN_SYSTEMS]
-    out += [code_system_open(name, title, prefix="bhyt") for name, title in BHYT_OPEN_SYSTEMS]
+    out += [_retire(code_system_open(name, title, prefix="bhyt")) for name, title in BHYT_OPEN_SYSTEMS]
     out.append(bhyt_table_system())
     return out
 
@@ -150,7 +166,7 @@ def value_set(cs: dict) -> dict:
     id_ = vs_id(cs["id"])
     return {
         "resourceType": "ValueSet", "id": id_, "url": vs_url(cs["id"]), "version": VERSION, "name": pascal(id_),
-        "title": f"All codes of {cs['title']}", "status": "active", "date": DATE, "publisher": PUBLISHER,
+        "title": f"All codes of {cs['title']}", "status": cs["status"], "date": DATE, "publisher": PUBLISHER,
         "description": f"Every code of the CodeSystem {cs['url']} (content: {cs['content']}).",
         "immutable": False,
         "compose": {"include": [{"system": cs["url"]}]},

@@ -7,7 +7,8 @@ Two steps, over every current resource of every type:
    :mod:`server.fhir.identifiers`) are rewritten to the preferred system, and claims of this
    project's renamed profiles (``vn-core-patient`` → ``lienthong-patient``) to the new URLs, and
    a Patient's ethnic group, nationality, occupation and address codes from this project's old
-   ``t54-*`` extensions to VN Core's (:mod:`mappings.national`): a new version, as any update
+   ``t54-*`` extensions to VN Core's, and codings of this project's old medicine and service code
+   systems to VN Core's lists (:mod:`mappings.national`): a new version, as any update
    (history keeps the old one);
 2. the search index of every other resource is rebuilt in place (no new version), so values
    written before an alias existed are found under every system of their identifier.
@@ -66,6 +67,8 @@ def rewritten(node: Any, systems: dict[str, str]) -> Any:
         out = {k: rewritten(v, systems) for k, v in node.items()}
         if isinstance(out.get("system"), str) and out["system"] in systems and "value" in out:
             out["system"] = systems[out["system"]]
+        if isinstance(out.get("system"), str) and out["system"] in national.RENAMED_SYSTEMS and "code" in out:
+            out["system"] = national.RENAMED_SYSTEMS[out["system"]]  # a Coding: VN Core's list
         meta = out.get("meta")
         if isinstance(meta, dict) and isinstance(meta.get("profile"), list):
             out["meta"] = {**meta, "profile": [RENAMED_PROFILES.get(p, p) for p in meta["profile"]]}
