@@ -84,7 +84,8 @@ def problems(resource: dict[str, Any], registry: ProfileRegistry | None = None) 
     extra, issues = required_profiles(resource, registry)
     if issues and not extra and not claimed_profiles(resource):
         return issues  # no profile applies: nothing more to check against
-    issues += validate(resource, extra, registry=registry, unknown_profile="error")
+    # a vendor's own extension is legal FHIR: unknown extensions are warnings here (not refused)
+    issues += validate(resource, extra, registry=registry, unknown_profile="error", unknown_extension="warning")
     return [i for i in issues if i.severity in ("error", "fatal")]
 
 
