@@ -44,6 +44,8 @@ def test_example_and_cross_version_urls_are_known_elsewhere() -> None:
     r = patient(extension=[{"url": "http://example.org/fhir/StructureDefinition/x", "valueString": "a"},
                            {"url": "http://hl7.org/fhir/5.0/StructureDefinition/extension-Patient.name", "valueString": "b"}])
     assert ext_errors(r) == []
+    [d] = ext_errors(r, examples=False)  # examples not allowed: example.org is just unknown
+    assert "http://example.org/fhir/StructureDefinition/x is not known" in d
 
 
 def test_extension_url_must_be_absolute_but_sub_extension_urls_need_not() -> None:
