@@ -177,12 +177,12 @@ def _place(el: Element, url: str, summary: Summary) -> list[Issue]:
     assert host is not None
     if not _allowed_on(host, summary):
         where = ", ".join(summary.get("context", []) + [f"extension {u}" for u in summary.get("contextExtension", [])]) or "nowhere"
-        issues.append(_issue("error", "structure", el, f"the extension {url} is not allowed on {host.literal} ({host.type}); its definition allows it on: {where}", profile=url))
+        issues.append(_issue("error", "extension", el, f"the extension {url} is not allowed on {host.literal} ({host.type}); its definition allows it on: {where}", profile=url))
     modifier = bool(summary.get("modifier"))
     if modifier and el.name == "extension":
-        issues.append(_issue("error", "structure", el, f"the extension {url} is a modifier extension, so it must be given as a modifierExtension, not an extension", profile=url))
+        issues.append(_issue("error", "extension", el, f"the extension {url} is a modifier extension, so it must be given as a modifierExtension, not an extension", profile=url))
     elif not modifier and el.name == "modifierExtension":
-        issues.append(_issue("error", "structure", el, f"the extension {url} is not a modifier extension, so it must be given as an extension, not a modifierExtension", profile=url))
+        issues.append(_issue("error", "extension", el, f"the extension {url} is not a modifier extension, so it must be given as an extension, not a modifierExtension", profile=url))
     return issues
 
 
@@ -208,7 +208,7 @@ def _undefined_subs(el: Element, url: str, summary: Summary) -> list[Issue]:
     for sub, path in _subs(el.value, el.path):
         name = sub.get("url")
         if isinstance(name, str) and not _ABSOLUTE.match(name) and name not in defined:
-            issues.append(_issue("error", "structure", el, f"the sub-extension url '{name}' is not defined by the extension {url} ({_defined(defined)})", path, url))
+            issues.append(_issue("error", "extension", el, f"the sub-extension url '{name}' is not defined by the extension {url} ({_defined(defined)})", path, url))
     return issues
 
 
@@ -220,9 +220,9 @@ def _content(value: dict[str, Any], path: str, url: str, summary: Summary, profi
     for key in used:
         t = _value_type(key)
         if allowed is None:
-            issues.append(finding(RULE, "error", "structure", f"{path}.{key}", f"the extension {url} takes no value, only sub-extensions", profile))
+            issues.append(finding(RULE, "error", "value", f"{path}.{key}", f"the extension {url} takes no value, only sub-extensions", profile))
         elif allowed != "*" and t not in allowed:
-            issues.append(finding(RULE, "error", "structure", f"{path}.{key}", f"the extension {url} takes a value of type {', '.join(allowed)}, not {t}", profile))
+            issues.append(finding(RULE, "error", "value", f"{path}.{key}", f"the extension {url} takes a value of type {', '.join(allowed)}, not {t}", profile))
     defined = summary.get("extension")
     if defined is None:
         return issues
@@ -233,7 +233,7 @@ def _content(value: dict[str, Any], path: str, url: str, summary: Summary, profi
             continue
         if name not in defined:
             if not _ABSOLUTE.match(name):
-                issues.append(finding(RULE, "error", "structure", sub_path, f"the sub-extension url '{name}' is not defined by the extension {url} ({_defined(defined)})", profile))
+                issues.append(finding(RULE, "error", "extension", sub_path, f"the sub-extension url '{name}' is not defined by the extension {url} ({_defined(defined)})", profile))
             continue
         counts[name] = counts.get(name, 0) + 1
         if not _ABSOLUTE.match(name):
