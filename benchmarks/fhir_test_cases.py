@@ -57,6 +57,10 @@ def patch_cases(root: Path) -> list[tuple[str, str | None]]:
     return results
 
 
+#: manifest option -> keyword of ``server.fhir.profiling.validate``
+OPTIONS = {"security-checks": "security_checks", "noHtmlInMarkdown": "no_html_in_markdown", "examples": "examples"}
+
+
 def validator_cases(root: Path) -> list[tuple[str, str | None]]:
     """(case name, None when $validate agrees with the expected verdict, or what differs)."""
     from server import jsonio
@@ -79,7 +83,8 @@ def validator_cases(root: Path) -> list[tuple[str, str | None]]:
         raw = source.read_bytes()
         try:
             resource = from_xml(raw) if case["file"].endswith(".xml") else parse_json(raw)
-            issues = validate(resource, [], registry=default_registry())
+            options = {kw: case[name] for name, kw in OPTIONS.items() if isinstance(case.get(name), bool)}
+            issues = validate(resource, [], registry=default_registry(), **options)
             found_error = any(i.severity in ("error", "fatal") for i in issues)
             ours = "; ".join(i.diagnostics for i in issues if i.severity in ("error", "fatal"))[:300]
         except FhirError as err:

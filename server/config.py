@@ -24,6 +24,10 @@ class Settings:
     #: writes of Patient, Encounter, Observation, DocumentReference must conform to a
     #: Vietnamese core profile (env LIENTHONG_REQUIRE_PROFILES=1, ``serve --require-profiles``)
     require_profiles: bool = False
+    #: strings and markdown that look like embedded HTML tags (``<script>``, ``<img onerror=…>``)
+    #: are refused on writes (422) and are errors in $validate: a defence against stored XSS in
+    #: pages that show the data (env LIENTHONG_SECURITY_CHECKS=1, ``serve --security-checks``)
+    security_checks: bool = False
 
     # ------------------------------------------------------------- access control
     #: bearer tokens required on /fhir (env LIENTHONG_AUTH=off, ``serve --auth off``: loopback only)
@@ -53,7 +57,7 @@ class Settings:
             key = "LIENTHONG_" + name.upper()
             if key in os.environ:
                 env[name] = int(os.environ[key])
-        for name in ("require_profiles", "auth", "audit"):
+        for name in ("require_profiles", "security_checks", "auth", "audit"):
             key = "LIENTHONG_" + name.upper()
             if key in os.environ:
                 env[name] = _flag(os.environ[key])

@@ -135,12 +135,11 @@ class Repository:
         """The write that makes ``resource`` the next version: stamped, serialised, indexed.
 
         With ``require_profiles`` every write of a core type passes the Vietnamese profiles
-        first (422 with every problem otherwise); all write paths come through here.
+        first, with ``security_checks`` no string or markdown holds an HTML-like tag (422 with
+        every problem otherwise); all write paths come through here.
         """
-        if self.settings.require_profiles:
-            from .profiling.mandatory import enforce
-
-            enforce(resource)
+        if self.settings.require_profiles or self.settings.security_checks:
+            self.check_rules(resource)
         vid = previous.vid + 1 if previous else 1
         ts = now_us()
         if previous is not None and ts <= previous.ts:
@@ -148,6 +147,16 @@ class Repository:
         stored = stamp(resource, id_, vid, ts)
         version = Version(type_, id_, vid, ts, method, jsonio.dumps(stored))  # type: ignore[arg-type]
         return Write(version, extract_index(self.search_params, stored), previous.vid if previous else None), stored
+
+    def check_rules(self, resource: dict[str, Any]) -> None:
+        """The write rules the settings turn on, all problems at once (422), or nothing."""
+        from .profiling import mandatory, security
+
+        found = mandatory.problems(resource) if self.settings.require_profiles else []
+        if self.settings.security_checks:
+            found += security.check(resource, strings=True, markdown=True)
+        if found:
+            raise FhirError(422, found)
 
     def index_of(self, resource: dict[str, Any]) -> tuple[IndexValue, ...]:
         """The search index of ``resource`` as the current rules extract it (for migrations)."""

@@ -353,3 +353,25 @@ async def test_vn_core_is_served_read_only_and_its_profiles_validate(client) -> 
 async def test_parameters_whose_parameter_is_not_a_list_is_400(client) -> None:  # type: ignore[no-untyped-def]
     r = await client.post("Patient/$validate", json={"resourceType": "Parameters", "parameter": True})
     assert r.status_code == 400 and "Parameters.parameter" in r.text
+
+
+# -------------------------------------------------------------------- security checks
+
+
+@pytest.fixture
+async def secure_client(store) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    settings = Settings(**{**{f: getattr(SMALL_LIMITS, f) for f in ("max_request_bytes", "max_json_depth", "default_count", "max_count", "max_bundle_entries")}, "security_checks": True})
+    app = create_app(settings, store)
+    async with client_for(app, await token_for(app)) as c:
+        yield c
+    await app.state.audit.stop()
+
+
+async def test_security_checks_refuse_html_in_strings_on_writes_and_in_validate(secure_client, client) -> None:  # type: ignore[no-untyped-def]
+    xss = vn_patient(name=[{"text": "An <img src=x onerror=alert(1)>"}])
+    r = await secure_client.post("Patient", content=json.dumps(xss), headers=JSON)
+    assert r.status_code == 422 and [i["expression"] for i in issues(r.json())] == [["Patient.name[0].text"]]
+    r = await secure_client.post("Patient/$validate", content=json.dumps(xss), headers=JSON)
+    assert r.status_code == 200 and any(d.startswith("Patient.name[0].text: the string contains text that looks like an embedded HTML tag") for d in diagnostics(r.json(), "error"))
+    assert (await secure_client.post("Patient", content=json.dumps(vn_patient()), headers=JSON)).status_code == 201
+    assert (await client.post("Patient", content=json.dumps(xss), headers=JSON)).status_code == 201  # off by default

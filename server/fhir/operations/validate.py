@@ -3,7 +3,8 @@
 Validation findings are the answer (200), not an HTTP error; only a request that cannot be
 understood is (400: not JSON, wrong type, unknown mode, id mismatch; 404: mode=delete on a
 resource that does not exist). With ``require_profiles`` on, the outcome also holds what the
-mandatory profiles would refuse, so a client sees exactly why a write would fail.
+mandatory profiles would refuse, so a client sees exactly why a write would fail; likewise
+with ``security_checks`` (HTML-like tags in strings and markdown).
 """
 
 from __future__ import annotations
@@ -102,7 +103,9 @@ async def run_validate(repo: Repository, type_: str, id_: str | None, body: Any,
         known += extra
         issues += refused
         unknown = "error"
-    issues = validate(resource, known, registry=registry, unknown_profile=unknown, max_depth=repo.settings.max_json_depth) + issues
+    secure = repo.settings.security_checks
+    issues = validate(resource, known, registry=registry, unknown_profile=unknown, security_checks=secure,
+                      no_html_in_markdown=secure, max_depth=repo.settings.max_json_depth) + issues
     if not issues:
         issues = [Issue("informational", NO_ISSUES, severity="information")]
     return operation_outcome(issues)

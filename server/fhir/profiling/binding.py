@@ -33,8 +33,9 @@ def _codes(value: Any) -> tuple[list[tuple[str | None, str]], bool]:
         return [(None, value)], False
     if isinstance(value, dict):
         if "coding" in value or ("text" in value and "code" not in value):
+            codings = value.get("coding")
             pairs = [(c.get("system") if isinstance(c.get("system"), str) else None, c["code"])
-                     for c in value.get("coding") or [] if isinstance(c, dict) and isinstance(c.get("code"), str)]
+                     for c in (codings if isinstance(codings, list) else []) if isinstance(c, dict) and isinstance(c.get("code"), str)]
             return pairs, True
         if isinstance(value.get("code"), str):
             return [(value.get("system") if isinstance(value.get("system"), str) else None, value["code"])], False

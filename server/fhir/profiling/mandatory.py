@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..outcome import FhirError, Issue
+from ..outcome import Issue
 from .elements import fixed_or_pattern
 from .instance import element_values
 from .registry import ProfileRegistry, default_registry
@@ -84,12 +84,6 @@ def problems(resource: dict[str, Any], registry: ProfileRegistry | None = None) 
     extra, issues = required_profiles(resource, registry)
     if issues and not extra and not claimed_profiles(resource):
         return issues  # no profile applies: nothing more to check against
-    issues += validate(resource, extra, registry=registry, unknown_profile="error")
+    # a vendor's own extension is legal FHIR: unknown extensions are warnings here (not refused)
+    issues += validate(resource, extra, registry=registry, unknown_profile="error", unknown_extension="warning")
     return [i for i in issues if i.severity in ("error", "fatal")]
-
-
-def enforce(resource: dict[str, Any], registry: ProfileRegistry | None = None) -> None:
-    """422 with every problem, or nothing."""
-    found = problems(resource, registry)
-    if found:
-        raise FhirError(422, found)

@@ -18,6 +18,8 @@ class ProfileRegistry:
     def __init__(self, definitions: Iterable[dict[str, Any]] = ()) -> None:
         self._by_url: dict[str, dict[str, Any]] = {}
         self._trees: dict[str, Node] = {}
+        #: what rule modules derive from a definition, kept with it: (what, url) -> value
+        self.derived: dict[tuple[str, str], Any] = {}
         for sd in definitions:
             self.add(sd)
 

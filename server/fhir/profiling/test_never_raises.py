@@ -19,9 +19,9 @@ resources = st.builds(lambda t, rest, prof: {**rest, "resourceType": t, "meta": 
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(json_values, resources), st.lists(st.sampled_from([*profiles.PROFILE.values(), "urn:x"]), max_size=2))
-def test_validate_never_raises(data: object, extra: list[str]) -> None:
-    issues = validate(data, extra)
+@given(st.one_of(json_values, resources), st.lists(st.sampled_from([*profiles.PROFILE.values(), "urn:x"]), max_size=2), st.booleans())
+def test_validate_never_raises(data: object, extra: list[str], strict: bool) -> None:
+    issues = validate(data, extra, security_checks=strict, no_html_in_markdown=strict, examples=not strict)
     assert isinstance(issues, list)
     assert not [i for i in issues if i.code == "exception"], issues
 
@@ -59,7 +59,7 @@ def mutated(draw: st.DrawFn) -> dict:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(mutated())
-def test_validate_never_raises_on_damaged_core_resources(data: dict) -> None:
-    issues = validate(data)
+@given(mutated(), st.booleans())
+def test_validate_never_raises_on_damaged_core_resources(data: dict, strict: bool) -> None:
+    issues = validate(data, security_checks=strict, no_html_in_markdown=strict, examples=not strict)
     assert not [i for i in issues if i.code == "exception"], issues

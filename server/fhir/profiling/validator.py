@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from ..outcome import Issue
 from ..validation import validate_resource
-from . import base_invariants
+from . import base_invariants, example_urls, extensions, security
 from .instance import finding
 from .registry import ProfileRegistry, default_registry
 from .walker import ProfileWalk
@@ -31,12 +31,21 @@ def validate(
     *,
     registry: ProfileRegistry | None = None,
     unknown_profile: str = "warning",
+    unknown_extension: str = "error",
+    security_checks: bool = False,
+    no_html_in_markdown: bool = False,
+    examples: bool = True,
     max_depth: int = 64,
 ) -> list[Issue]:
-    """Every issue of ``resource`` against its base type and its profiles (``meta.profile`` + ``profiles``).
+    """Every issue of ``resource`` against its base type, its extensions' definitions and its
+    profiles (``meta.profile`` + ``profiles``).
 
     ``unknown_profile`` is the severity of a profile URL the server does not know ("warning"
-    as HAPI does; "error" when profiles are mandatory).
+    as HAPI does; "error" when profiles are mandatory); ``unknown_extension`` that of an
+    extension whose definition it does not know ("error" as the reference validator; "warning"
+    where a vendor's own extension must not stop a write). Off by default, as options of the
+    reference validator: ``security_checks`` (HTML-like tags in strings are errors),
+    ``no_html_in_markdown`` (likewise in markdown), ``examples=False`` (example.org… URLs are errors).
     """
     try:
         issues = list(validate_resource(resource, max_depth=max_depth))
@@ -50,6 +59,11 @@ def validate(
     malformed = any(i.code == "structure" for i in issues)
     try:
         found = _not_reported(base_invariants.check(resource), issues)
+        registry = registry or default_registry()
+        found += extensions.check(resource, registry, unknown=unknown_extension, examples=examples)
+        found += security.check(resource, strings=security_checks, markdown=no_html_in_markdown)
+        if not examples:
+            found += example_urls.check(resource)
         found += profile_issues(resource, profiles, registry=registry, unknown_profile=unknown_profile)
     except Exception as exc:
         log.exception("profile validation failed")

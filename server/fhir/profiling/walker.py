@@ -2,7 +2,7 @@
 
 For each constrained element, per parent occurrence: cardinality, mustSupport, slice
 assignment and slice cardinality; per occurrence: choice types, fixed/pattern, binding,
-invariants, and for an extension slice its own StructureDefinition (nested, depth-bounded).
+invariants. The definition of each extension is applied by :mod:`.extensions`, to every use of it.
 """
 
 from __future__ import annotations
@@ -17,16 +17,13 @@ from .instance import Item, element_values, finding
 if TYPE_CHECKING:
     from .registry import ProfileRegistry
 
-MAX_NESTING = 4
-
 
 class ProfileWalk:
-    def __init__(self, registry: "ProfileRegistry", sd: dict[str, Any], resource: Any, depth: int = 0) -> None:
+    def __init__(self, registry: "ProfileRegistry", sd: dict[str, Any], resource: Any) -> None:
         self.registry = registry
         self.sd = sd
         self.url = str(sd.get("url"))
         self.resource = resource
-        self.depth = depth
         self.issues: list[Issue] = []
 
     def run(self, items: list[Item]) -> list[Issue]:
@@ -44,8 +41,6 @@ class ProfileWalk:
             self.issues += values.check(el, value, path, self.url)
             self.issues += binding.check(el, value, path, self.url)
             self.issues += constraints.check(el, value, path, base, self.resource, self.url)
-            if node.slice and node.name in ("extension", "modifierExtension"):
-                self._extension(node, value, path)
         if node.children:
             self._children(node, items)
 
@@ -61,14 +56,6 @@ class ProfileWalk:
         if any(used.lower() == a.lower() for a in allowed):
             return []
         return [finding("type", "error", "value", path, f"type {used} is not allowed here; the profile allows {', '.join(allowed)}", self.url)]
-
-    def _extension(self, node: Node, value: Any, path: str) -> None:
-        for t in node.element.get("type") or []:
-            profiles = t.get("profile") if isinstance(t, dict) else None
-            for url in profiles if isinstance(profiles, list) else []:
-                sd = self.registry.get(url)
-                if sd is not None and self.depth < MAX_NESTING:
-                    self.issues += ProfileWalk(self.registry, sd, self.resource, self.depth + 1).run([(value, path)])
 
     # ----------------------------------------------------------------- per parent
 

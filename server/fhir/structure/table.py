@@ -73,6 +73,8 @@ class Structure:
         self.formats: dict[str, Format] = build_formats(table["primitives"])
         self.bindings = bindings
         self.aliases = _aliases(self.types)
+        #: the base of each type (``Age`` -> ``Quantity``, ``code`` -> ``string``, ``Patient`` -> ``DomainResource``)
+        self.bases: dict[str, str] = {k: t["base"] for k, t in {**table["primitives"], **self.types}.items() if t.get("base")}
         self.resource_types: frozenset[str] = frozenset(
             k for k, t in self.types.items() if t["kind"] == "resource" and not t.get("abstract")
         )
