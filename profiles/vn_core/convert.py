@@ -39,6 +39,8 @@ REPAIRS = (
     "an id with characters R4 does not allow in ids ('_') gets '-' instead",
     "an element whose value is an empty string (R4 forbids them) is left out",
     "a narrative with no content (R4's txt-2) is left out",
+    "an extension whose definition says it is a modifier without saying why (R4's eld-18), while VN Core's "
+    "own profiles use it as a plain extension (extension-race on Patient.extension), is not a modifier",
 )
 _ID_OK = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
@@ -58,11 +60,33 @@ def convert(resource: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     if isinstance(text, dict) and isinstance(text.get("div"), str) and not re.sub(r"<[^>]*>", "", text["div"]).strip() and "<img" not in text["div"]:
         resource = {k: v for k, v in resource.items() if k != "text"}
         notes.append("empty narrative left out")
+    if resource.get("resourceType") == "StructureDefinition" and resource.get("type") == "Extension":
+        resource, said = _not_a_modifier(resource)
+        notes += said
     empty: list[int] = [0]
     resource = _without_empty_strings(resource, empty)
     if empty[0]:
         notes.append(f"{empty[0]} empty string value(s) left out")
     return resource, notes
+
+
+def _not_a_modifier(sd: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The root of an extension definition marked isModifier with no isModifierReason (eld-18)."""
+    notes = []
+    views = {}
+    for view in ("differential", "snapshot"):
+        elements = (sd.get(view) or {}).get("element")
+        if not isinstance(elements, list):
+            continue
+        fixed = []
+        for el in elements:
+            if el.get("path") == "Extension" and el.get("isModifier") is True and not el.get("isModifierReason"):
+                el = {k: v for k, v in el.items() if k != "isModifier"}
+                notes.append(f"isModifier without isModifierReason on the extension's root ({view}) left out: "
+                             "VN Core's Patient profile uses it as a plain extension")
+            fixed.append(el)
+        views[view] = {**sd[view], "element": fixed}
+    return {**sd, **views}, notes
 
 
 def _without_empty_strings(node: Any, count: list[int]) -> Any:

@@ -65,7 +65,7 @@ def test_setting_from_env_and_command_line(monkeypatch) -> None:
 
 def test_unknown_extensions_do_not_stop_a_write_but_misused_known_ones_do() -> None:
     vendor = {"url": "http://vendor.vn/fhir/StructureDefinition/loyalty", "valueString": "gold"}
-    assert problems({"resourceType": "Patient", "gender": "male", "name": [{"family": "A"}], "extension": [vendor]}) == []
+    assert problems({"resourceType": "Patient", "gender": "male", "name": [{"family": "A", "text": "A"}], "extension": [vendor]}) == []
     own_name = {"url": "http://hl7.org/fhir/StructureDefinition/humanname-own-name", "valueString": "A"}
-    found = problems({"resourceType": "Patient", "gender": "male", "name": [{"family": "A", "extension": [own_name]}]})
+    found = problems({"resourceType": "Patient", "gender": "male", "name": [{"family": "A", "text": "A", "extension": [own_name]}]})
     assert [i.expression for i in found] == [("Patient.name[0].extension[0]",)]
