@@ -82,6 +82,12 @@ def render(resources: dict[str, dict]) -> str:
         "each node the element selects; *error* invariants make the resource non-conformant, *warning* ones",
         "are reported only.",
         "",
+        "The Ministry of Health's VN Core guide is served beside these (`profiles/vn_core/`); `lienthong-patient`",
+        "and `lienthong-encounter` derive from its Patient and Encounter. What is broken or ambiguous in VN Core",
+        "(inverted identifier names, a URI shared by two NamingSystems, extensions marked modifier without a",
+        "reason, typos in canonical URLs, missing IPS bases) and how each case is handled is in `docs/vn-core.md`;",
+        "the repairs made when packaging it are in `profiles/vn_core/REPAIRS.md`.",
+        "",
         "## Profiles",
         "",
     ]

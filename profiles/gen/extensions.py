@@ -122,7 +122,7 @@ def _retire(res: dict) -> dict:
     by = SUPERSEDED.get(res["id"])
     if by is not None:
         res["status"] = "retired"
-        res["description"] += (f" Retired: superseded by VN Core's http://fhir.ehealth.gov.vn/core/StructureDefinition/{by}, "
+        res["description"] = res["description"].rstrip(".") + (f". Retired: superseded by VN Core's http://fhir.ehealth.gov.vn/core/StructureDefinition/{by}, "
                                "which the mappings write; read in data written before, and rewritten by `lienthong migrate`.")
     return res
 

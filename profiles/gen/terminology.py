@@ -147,7 +147,7 @@ def _retire(cs: dict) -> dict:
     by = SUPERSEDED_SYSTEMS.get(cs["id"])
     if by is not None:
         cs["status"] = "retired"
-        cs["description"] += f" Retired: superseded by VN Core's {by} (the Ministry's list), which the mappings write."
+        cs["description"] = cs["description"].rstrip(".") + f". Retired: superseded by VN Core's {by} (the Ministry's list), which the mappings write."
     return cs
 
 
