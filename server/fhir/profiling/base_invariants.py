@@ -18,11 +18,12 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources as _files
-from typing import Any, Iterator
+from typing import Any
 
 from ..outcome import Issue
-from ..structure.table import Structure, TypeMeta, structure
+from ..structure.table import TypeMeta, structure
 from .constraints import invariant
+from .typed_nodes import nodes
 
 BASE = "http://hl7.org/fhir/StructureDefinition/"
 #: the types every backbone element derives from
@@ -100,56 +101,6 @@ def rules_for(key: str) -> tuple[Rule, ...]:
     return tuple(r for k in chain for r in by_owner.get(k, ()))
 
 
-Node = tuple[Any, str, str, dict[str, Any], dict[str, Any]]  # value, table type, path, %resource, %rootResource
-
-
-def nodes(resource: dict[str, Any], s: Structure) -> Iterator[Node]:
-    """Every complex node of ``resource`` with its table type, in document order (iterative:
-    depth-safe; content that does not fit the table is left to the structural validation)."""
-    rtype = resource["resourceType"]
-    stack: list[Node] = [(resource, rtype, rtype, resource, resource)]
-    while stack:
-        node = stack.pop()
-        yield node
-        value, key, path, res, root = node
-        meta = s.meta(key)
-        children: list[Node] = []
-        for name, child in value.items():
-            f = meta.fields.get(name)
-            if f is None:
-                if name.startswith("_") and (p := meta.fields.get(name[1:])) is not None and p.prim is not None:
-                    children += _companion_extensions(child, f"{path}.{name[1:]}", p.is_list, res, root)
-                continue
-            if f.prim is not None:
-                continue
-            items = child if isinstance(child, list) else [child]
-            for i, item in enumerate(items):
-                if not isinstance(item, dict):
-                    continue
-                where = f"{path}.{name}[{i}]" if f.is_list and isinstance(child, list) else f"{path}.{name}"
-                if f.is_resource:
-                    inner = item.get("resourceType")
-                    if isinstance(inner, str) and inner in s.resource_types:
-                        # contained: %rootResource stays the container; a Bundle entry is a resource of its own
-                        children.append((item, inner, where, item, root if name == "contained" else item))
-                elif f.type_key is not None:
-                    children.append((item, f.type_key, where, res, root))
-        stack.extend(reversed(children))
-
-
-def _companion_extensions(companion: Any, path: str, is_list: bool, res: dict[str, Any], root: dict[str, Any]) -> list[Node]:
-    """The extensions of a primitive's ``_name`` companion (a dict, or a list of them)."""
-    out: list[Node] = []
-    items = companion if isinstance(companion, list) else [companion]
-    for i, item in enumerate(items):
-        exts = item.get("extension") if isinstance(item, dict) else None
-        if not isinstance(exts, list):
-            continue
-        where = f"{path}[{i}]" if is_list and isinstance(companion, list) else path
-        out += [(e, "Extension", f"{where}.extension[{j}]", res, root) for j, e in enumerate(exts) if isinstance(e, dict)]
-    return out
-
-
 def _targets(rule: Rule, value: dict[str, Any], key: str, path: str, meta: TypeMeta) -> list[tuple[Any, str, str]]:
     """What ``rule`` is evaluated on in a node: the node itself, or the values of its element."""
     if rule.element is None:
@@ -214,14 +165,15 @@ def check(resource: dict[str, Any]) -> list[Issue]:
         return []
     issues: list[Issue] = []
     views = engine_views(resource)
-    for value, key, path, res, root in nodes(resource, s):
+    for node in nodes(resource, s):
+        value, key, path, res, root, _ = node
         rules = rules_for(key)
         if not rules:
             continue
         meta = s.meta(key)
         res_view, root_view = views.get(id(res), res), views.get(id(root), root)
-        if value is res and res is not root:  # a contained resource: "contained resources do not have narrative"
-            rules = tuple(r for r in rules if r.owner != "DomainResource")  # (R4, DomainResource.text), nor contained ones
+        if node.is_contained:  # "contained resources do not have narrative" (R4, DomainResource.text), nor contained ones
+            rules = tuple(r for r in rules if r.owner != "DomainResource")
         for rule in rules:
             for target, base, where in _targets(rule, value, key, path, meta):
                 found = invariant(rule.key, rule.severity, rule.expression, rule.human, views.get(id(target), target), where, base,
