@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from ..outcome import Issue
 from ..validation import validate_resource
-from . import absolute_urls, attachments, base_invariants, enable_when
+from . import absolute_urls, attachments, base_invariants, enable_when, search_definitions
 from .instance import finding
 from .registry import ProfileRegistry, default_registry
 from .walker import ProfileWalk
@@ -53,6 +53,7 @@ def validate(
         found += absolute_urls.check(resource)
         found += attachments.check(resource)
         found += enable_when.check(resource)
+        found += search_definitions.check(resource)
         found += profile_issues(resource, profiles, registry=registry, unknown_profile=unknown_profile)
     except Exception as exc:
         log.exception("profile validation failed")
