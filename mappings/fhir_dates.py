@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from server.fhir.profiling.ordering import compare_dates
+
 TZ = "+07:00"
 
 _DT = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):00\+07:00\Z")
@@ -89,3 +91,10 @@ def valid_birth(v: str) -> bool:
     if d == "00":
         return hm == "0000" and 1 <= int(m) <= 12
     return valid_datetime12(v)
+
+
+def in_order(start: str, end: str) -> bool:
+    """Whether a FHIR Period from ``start`` to ``end`` (FHIR dates) keeps R4's per-1 as the validator
+    reads it: the start not after the end, at a precision that tells (a date and a time of the same
+    day do not)."""
+    return compare_dates(start, end) in (-1, 0)

@@ -9,7 +9,9 @@ per code, in the order of ``Encounter.diagnosis``, the main one with the use VN 
 Why it is lossless:
 - every rule's converter either carries a value exactly (``back(to(v)) == v``) or declines it, and
   a declined value, like every field without a rule, goes to the ``bhyt-fields`` extension of the
-  record's resource as text; money and rates go to ``bhyt-amounts`` (Money in VND / decimal);
+  record's resource as text; money and rates go to ``bhyt-amounts`` (Money in VND / decimal); an
+  end a Period would reach before its start (R4's per-1: NGAY_RA before NGAY_VAO, a card's
+  GT_THE_DEN before its GT_THE_TU) is declined the same way;
   fields present but empty are listed in ``bhyt-empty``;
 - each record's resource carries a part identifier ``<facility>/<MA_LK>/<table>/<row>``, so rows
   come back in order, and the Encounter records the standard the episode came in;
@@ -37,7 +39,7 @@ from profiles.vn_core import EXT as VN_EXT
 
 from .. import national
 from ..episode_bundle import BundleIndex, EpisodeBundle
-from ..fhir_dates import birth, date8, dt, undate8, undt, unbirth, valid_birth, valid_date8, valid_datetime12
+from ..fhir_dates import birth, date8, dt, in_order, undate8, undt, unbirth, valid_birth, valid_date8, valid_datetime12
 from ..fhir_terms import (DIAGNOSIS_USE, MAIN_DIAGNOSIS_USES, ACT_CODE, BIRTH_TIME, CLASS_DISPLAY, COND_CATEGORY, DATA_ABSENT, DIAG_ROLE, GENDER, GENDER_BACK,
                           ICD10, LOINC, MR, OBS_CATEGORY, UCUM)
 from ..transfer54.fhir import CARD_FIELDS, DOC_TEXT_FIELDS
@@ -461,7 +463,20 @@ def _apply(rule: Rule, value: str, roles: dict[str, dict], ctx: _Context) -> boo
     loc = _locate(target, rule.path, ctx, create=True)
     assert loc is not None
     conv.put(loc[0], loc[1], value, ctx)
+    if _breaks_period(rule.path, loc[0], loc[1]):
+        del loc[0][loc[1]]
+        return False
     return True
+
+
+def _breaks_period(path: str, container: Any, key: Any) -> bool:
+    """Whether the start or end just put makes a Period end before it starts (R4's per-1): such a
+    value is declined, and kept as text like any other, so the episode still comes back whole."""
+    parts = path.split(".")
+    if key not in ("start", "end") or len(parts) < 2 or not parts[-2].lower().endswith("period"):
+        return False
+    start, end = container.get("start"), container.get("end")
+    return isinstance(start, str) and isinstance(end, str) and not in_order(start, end)
 
 
 def _apply_record(table: str, fields: dict[str, str], roles: dict[str, dict], ctx: _Context, r: Rules,
@@ -477,6 +492,10 @@ def _apply_record(table: str, fields: dict[str, str], roles: dict[str, dict], ct
             continue
         left.keep(name, value, r)
     return left
+
+
+def _card_date(v: str) -> str:
+    return dt(v) if len(v) == 12 else date8(v)
 
 
 def _split(value: str, fits: Callable[[str], bool]) -> list[str] | None:
@@ -495,6 +514,9 @@ def _cards(fields: dict[str, str], ctx: _Context, patient_ref: dict, pat: dict) 
             parts = _split(fields[name], fits[name])
             if parts is not None:
                 lists[name] = parts
+    starts, ends = lists.get("GT_THE_TU", []), lists.get("GT_THE_DEN", [])
+    if any(not in_order(_card_date(s), _card_date(e)) for s, e in zip(starts, ends)):
+        del lists["GT_THE_DEN"]  # a card ending before it starts (R4's per-1): the field is kept as text
     count = max((len(v) for v in lists.values()), default=0)
     refs: list[dict] = []
     for i in range(count):
@@ -514,7 +536,7 @@ def _cards(fields: dict[str, str], ctx: _Context, patient_ref: dict, pat: dict) 
         period = {}
         for name, key in (("GT_THE_TU", "start"), ("GT_THE_DEN", "end")):
             if name in card:
-                period[key] = dt(card[name]) if len(card[name]) == 12 else date8(card[name])
+                period[key] = _card_date(card[name])
         if period:
             cov["period"] = period
         cov["payor"] = [{"display": PAYOR}]

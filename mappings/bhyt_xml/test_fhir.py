@@ -113,6 +113,20 @@ def test_values_an_element_cannot_carry_are_kept(field: str, value: str) -> None
     assert from_fhir(_through_json(to_fhir(ep))).tables == ep.tables
 
 
+def test_periods_never_end_before_they_start_and_the_dates_are_kept() -> None:
+    # R4's per-1: an end before the start is declined (kept as text, like any value FHIR cannot carry)
+    ep = _minimal(NGAY_VAO="202501150800", NGAY_RA="202501141000", MA_THE_BHYT="DN4791234567890;HT2712510240337",
+                  GT_THE_TU="20250101;20250101", GT_THE_DEN="20251231;20241231")
+    ep.tables["XML3"] = [{"MA_LK": "LK1", "STT": "1", "MA_DICH_VU": "01.0001", "NGAY_TH_YL": "202501151020", "NGAY_KQ": "202412041711"}]
+    bundle = _through_json(to_fhir(ep))
+    [enc], [proc] = _resources(bundle, "Encounter"), _resources(bundle, "Procedure")
+    assert enc["period"] == {"start": "2025-01-15T08:00:00+07:00"} and proc["performedPeriod"] == {"start": "2025-01-15T10:20:00+07:00"}
+    assert all("end" not in c.get("period", {}) for c in _resources(bundle, "Coverage"))
+    assert from_fhir(bundle).tables == ep.tables
+    ep.tables["XML1"][0]["NGAY_RA"] = "202501161000"
+    assert _resources(_through_json(to_fhir(ep)), "Encounter")[0]["period"]["end"] == "2025-01-16T10:00:00+07:00"
+
+
 def test_rows_keep_their_order_and_empty_fields() -> None:
     ep = _minimal()
     ep.tables["XML5"] = [{"MA_LK": "LK1", "STT": str(9 - i), "DIEN_BIEN_LS": f"Ngày {i}", "HOI_CHAN": ""} for i in range(8)]

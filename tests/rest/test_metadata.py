@@ -25,3 +25,11 @@ async def test_capability_statement(client) -> None:
     assert {i["code"] for i in rest["interaction"]} == {"transaction", "batch", "history-system", "search-system"}
     assert patient["operation"][0]["name"] == "everything"
     assert "Observation:subject" in patient["searchRevInclude"]
+
+
+async def test_the_capability_statement_is_valid_r4(client) -> None:
+    # its invariants (cpb-*) and the searchParam types, against the official definitions it names
+    from server.fhir.profiling import validate
+
+    cs = (await client.get("metadata")).json()
+    assert [i.diagnostics for i in validate(cs) if i.severity in ("error", "fatal")] == []

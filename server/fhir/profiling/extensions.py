@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from ..outcome import Issue
 from ..structure.table import structure
+from .absolute_urls import is_absolute
 from .example_urls import is_example
 from .instance import finding
 from .typed import Element, elements
@@ -41,7 +42,6 @@ KNOWN_ELSEWHERE = (
     re.compile(r"^https?://([^/]+\.)?nema\.org/"),
     re.compile(r"^http://hl7\.org/fhir/(1\.0|1\.4|3\.0|4\.0|4\.3|5\.0|6\.0)/StructureDefinition/extension-"),
 )
-_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 
 
 # --------------------------------------------------------------------------- definitions
@@ -146,12 +146,8 @@ def check(resource: dict[str, Any], registry: "ProfileRegistry", *, unknown: str
         url = el.value.get("url")
         if not isinstance(url, str):
             continue  # no url: the structural validation says so
-        nested = el.parent.type == "Extension"
-        if nested and not _ABSOLUTE.match(url):
-            continue  # a sub-extension: checked with the extension it is part of
-        if not _ABSOLUTE.match(url):
-            issues.append(_issue("error", "structure", el, f"the extension url '{url}' is not an absolute URL; an extension is identified by the absolute URL of its definition"))
-            continue
+        if not is_absolute(url):
+            continue  # a sub-extension (checked with its extension), or not absolute (absolute_urls says so)
         summary, sd = definition(url, registry)
         if summary is None:
             if not known_elsewhere(url, examples):
@@ -207,7 +203,7 @@ def _undefined_subs(el: Element, url: str, summary: Summary) -> list[Issue]:
     issues = []
     for sub, path in _subs(el.value, el.path):
         name = sub.get("url")
-        if isinstance(name, str) and not _ABSOLUTE.match(name) and name not in defined:
+        if isinstance(name, str) and not is_absolute(name) and name not in defined:
             issues.append(_issue("error", "extension", el, f"the sub-extension url '{name}' is not defined by the extension {url} ({_defined(defined)})", path, url))
     return issues
 
@@ -232,11 +228,11 @@ def _content(value: dict[str, Any], path: str, url: str, summary: Summary, profi
         if not isinstance(name, str):
             continue
         if name not in defined:
-            if not _ABSOLUTE.match(name):
+            if not is_absolute(name):
                 issues.append(finding(RULE, "error", "extension", sub_path, f"the sub-extension url '{name}' is not defined by the extension {url} ({_defined(defined)})", profile))
             continue
         counts[name] = counts.get(name, 0) + 1
-        if not _ABSOLUTE.match(name):
+        if not is_absolute(name):
             issues += _content(sub, sub_path, f"{url}#{name}", defined[name], profile)
     for name, spec in defined.items():
         n = counts.get(name, 0)
@@ -256,7 +252,7 @@ def _subs(value: Any, path: str) -> Iterable[tuple[dict[str, Any], str]]:
 
 
 def _defined(defined: Summary) -> str:
-    names = [n for n in defined if not _ABSOLUTE.match(n)]
+    names = [n for n in defined if not is_absolute(n)]
     return f"it defines {', '.join(names)}" if names else "it defines none"
 
 

@@ -10,9 +10,22 @@ from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models
 from fhirpathpy.parser import parse
 
+from .ordering import OPERATORS
+
 R4 = models["r4"]
-#: trace() must not print to the server's stdout
-_OPTIONS = {"traceFn": lambda *args, **kwargs: None}
+
+
+def _has_value(inputs: list[Any]) -> bool:
+    """FHIR's hasValue(): one primitive that has a value (not only extensions, which the engine
+    shows as a dict)."""
+    return len(inputs) == 1 and inputs[0] is not None and not isinstance(inputs[0], (dict, list))
+
+
+#: trace() must not print to the server's stdout; hasValue(), which FHIR adds to FHIRPath and the
+#: R4 invariants use (per-1, bdl-10...), is not in the engine; its comparisons of instance values
+#: are replaced (see .ordering)
+_OPTIONS = {"traceFn": lambda *args, **kwargs: None,
+            "userInvocationTable": {"hasValue": {"fn": _has_value, "arity": {0: []}}, **OPERATORS}}
 
 
 class NotEvaluable(Exception):
@@ -27,16 +40,19 @@ def parsed(expression: str) -> Any:
         raise NotEvaluable(f"cannot parse: {exc}") from None
 
 
-def holds(expression: str, node: Any, base: str | None, resource: Any) -> bool:
+def holds(expression: str, node: Any, base: str | None, resource: Any, root: Any = None) -> bool:
     """Whether the constraint holds on ``node``: false only when it evaluates to false.
 
-    An empty result counts as holding (the spec's constraints are written to yield a boolean;
-    empty means the engine found nothing to judge).
+    ``resource`` is %resource, the resource the node is in; ``root`` is %rootResource, the
+    container of a contained resource (``resource`` itself otherwise). An empty result counts
+    as holding (the spec's constraints are written to yield a boolean; empty means the engine
+    found nothing to judge).
     """
     tree = parsed(expression)
     data = ResourceNode.create_node(node, base) if base else node
+    env = {"resource": resource, "rootResource": resource if root is None else root}
     try:
-        result = apply_parsed_path(data, tree, {"resource": resource, "rootResource": resource}, R4, _OPTIONS)
+        result = apply_parsed_path(data, tree, env, R4, _OPTIONS)
     except RecursionError:
         raise NotEvaluable("expression too deep for the engine") from None
     except Exception as exc:

@@ -1,4 +1,4 @@
-"""``validate``: base type, base R4 invariants, then every claimed or requested profile.
+"""``validate``: base type, base R4 invariants and rules, then every claimed or requested profile.
 
 Never raises: whatever the input, the answer is a list of issues. A failure inside the
 validator itself becomes one ``exception`` issue rather than a 5xx.
@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from ..outcome import Issue
 from ..validation import validate_resource
-from . import base_invariants, example_urls, extensions, security
+from . import absolute_urls, attachments, base_invariants, enable_when, example_urls, extensions, search_definitions, security
 from .instance import finding
 from .registry import ProfileRegistry, default_registry
 from .walker import ProfileWalk
@@ -64,6 +64,10 @@ def validate(
         found += security.check(resource, strings=security_checks, markdown=no_html_in_markdown)
         if not examples:
             found += example_urls.check(resource)
+        found += absolute_urls.check(resource)
+        found += attachments.check(resource)
+        found += enable_when.check(resource)
+        found += search_definitions.check(resource)
         found += profile_issues(resource, profiles, registry=registry, unknown_profile=unknown_profile)
     except Exception as exc:
         log.exception("profile validation failed")
