@@ -172,8 +172,7 @@ def security_element(root: str, cors: bool) -> dict[str, Any]:
             "extension": [
                 {"url": "token", "valueUri": urls["token"]},
                 {"url": "authorize", "valueUri": urls["authorize"]},
-                {"url": "revoke", "valueUri": urls["revoke"]},
-            ],
+            ],  # R4's oauth-uris defines token, authorize, register, manage; revocation is in .well-known/smart-configuration
         }],
         "description": f"Bearer tokens from {urls['token']}; see {urls['fhir']}/.well-known/smart-configuration",
     }
