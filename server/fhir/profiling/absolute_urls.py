@@ -17,7 +17,7 @@ from typing import Any
 from ..outcome import Issue
 from ..structure.table import structure
 from .instance import finding
-from .typed_nodes import nodes
+from .typed import Walk, nodes
 
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S+")
 _CORE = "http://hl7.org/fhir/StructureDefinition/"
@@ -27,12 +27,12 @@ def is_absolute(value: str) -> bool:
     return _ABSOLUTE.fullmatch(value) is not None
 
 
-def check(resource: dict[str, Any]) -> list[Issue]:
+def check(resource: dict[str, Any], walk: Walk | None = None) -> list[Issue]:
     s = structure()
     if resource.get("resourceType") not in s.resource_types:
         return []
     issues: list[Issue] = []
-    for node in nodes(resource, s):
+    for node in nodes(resource, walk):
         value, key = node.value, node.key
         if key == "Extension" and node.parent != "Extension":
             url = value.get("url")

@@ -16,17 +16,17 @@ from typing import Any
 from ..outcome import Issue
 from ..structure.table import structure
 from .instance import finding
-from .typed_nodes import nodes
+from .typed import Walk, nodes
 
 _PROFILE = "http://hl7.org/fhir/StructureDefinition/Attachment"
 
 
-def check(resource: dict[str, Any]) -> list[Issue]:
+def check(resource: dict[str, Any], walk: Walk | None = None) -> list[Issue]:
     s = structure()
     if resource.get("resourceType") not in s.resource_types:
         return []
     issues: list[Issue] = []
-    for node in nodes(resource, s):
+    for node in nodes(resource, walk):
         if node.key != "Attachment" or not isinstance(node.value.get("data"), str):
             continue
         content = _decoded(node.value["data"])

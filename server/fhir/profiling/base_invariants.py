@@ -23,7 +23,7 @@ from typing import Any
 from ..outcome import Issue
 from ..structure.table import TypeMeta, structure
 from .constraints import invariant
-from .typed_nodes import nodes
+from .typed import Walk, nodes
 
 BASE = "http://hl7.org/fhir/StructureDefinition/"
 #: the types every backbone element derives from
@@ -158,14 +158,14 @@ def _has_values(value: Any) -> bool:
     return value is not None
 
 
-def check(resource: dict[str, Any]) -> list[Issue]:
+def check(resource: dict[str, Any], walk: Walk | None = None) -> list[Issue]:
     s = structure()
     rtype = resource.get("resourceType")
     if not isinstance(rtype, str) or rtype not in s.resource_types:
         return []
     issues: list[Issue] = []
     views = engine_views(resource)
-    for node in nodes(resource, s):
+    for node in nodes(resource, walk):
         value, key, path, res, root, _ = node
         rules = rules_for(key)
         if not rules:

@@ -13,16 +13,16 @@ from typing import Any, Iterator
 from ..outcome import Issue
 from ..structure.table import structure
 from .instance import finding
-from .typed_nodes import nodes
+from .typed import Walk, nodes
 
 _PROFILE = "http://hl7.org/fhir/StructureDefinition/Questionnaire"
 
 
-def check(resource: dict[str, Any]) -> list[Issue]:
+def check(resource: dict[str, Any], walk: Walk | None = None) -> list[Issue]:
     if resource.get("resourceType") not in structure().resource_types:
         return []
     issues: list[Issue] = []
-    for node in nodes(resource):
+    for node in nodes(resource, walk):
         if node.key == "Questionnaire":
             issues += _questionnaire(node.value, node.path)
     return issues

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..outcome import Issue
-from .typed import elements
+from .typed import Walk
 
 #: domains reserved or used for examples (RFC 2606's example.org and example.com, and the
 #: fictitious company of the FHIR examples)
@@ -29,10 +29,10 @@ def is_example(url: str) -> bool:
     return any(host == d or host.endswith("." + d) for d in EXAMPLE_DOMAINS)
 
 
-def check(resource: dict[str, Any]) -> list[Issue]:
+def check(resource: dict[str, Any], walk: Walk | None = None) -> list[Issue]:
     """An error for every uri, url or canonical value that names an example domain."""
     return [
         Issue("value", f"{el.path}: '{el.value}' is an example URL ({', '.join(EXAMPLE_DOMAINS)}); example URLs are not allowed here (rule: examples)", (el.path,))
-        for el in elements(resource)
+        for el in (walk or Walk(resource)).elements
         if el.type in _URI_TYPES and isinstance(el.value, str) and is_example(el.value)
     ]

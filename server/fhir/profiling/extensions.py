@@ -25,7 +25,7 @@ from ..structure.table import structure
 from .absolute_urls import is_absolute
 from .example_urls import is_example
 from .instance import finding
-from .typed import Element, elements
+from .typed import Element, Walk
 from .walker import ProfileWalk
 
 if TYPE_CHECKING:
@@ -137,10 +137,10 @@ def known_elsewhere(url: str, examples: bool) -> bool:
 # --------------------------------------------------------------------------- the checks
 
 
-def check(resource: dict[str, Any], registry: "ProfileRegistry", *, unknown: str = "error", examples: bool = True) -> list[Issue]:
+def check(resource: dict[str, Any], registry: "ProfileRegistry", *, unknown: str = "error", examples: bool = True, walk: Walk | None = None) -> list[Issue]:
     """The issues of every extension and modifierExtension of ``resource``."""
     issues: list[Issue] = []
-    for el in elements(resource):
+    for el in (walk or Walk(resource)).elements:
         if el.type != "Extension" or not isinstance(el.value, dict) or el.parent is None:
             continue
         url = el.value.get("url")

@@ -16,7 +16,7 @@ from ..outcome import Issue
 from ..search.registry import definition_by_id
 from ..structure.table import structure
 from .instance import finding
-from .typed_nodes import nodes
+from .typed import Walk, nodes
 
 OFFICIAL = "http://hl7.org/fhir/SearchParameter/"
 _SP = "http://hl7.org/fhir/StructureDefinition/SearchParameter"
@@ -33,11 +33,11 @@ def official(url: Any) -> dict[str, Any] | None:
     return definition_by_id(url.split("|", 1)[0][len(OFFICIAL):])
 
 
-def check(resource: dict[str, Any]) -> list[Issue]:
+def check(resource: dict[str, Any], walk: Walk | None = None) -> list[Issue]:
     if resource.get("resourceType") not in structure().resource_types:
         return []
     issues: list[Issue] = []
-    for node in nodes(resource):
+    for node in nodes(resource, walk):
         if node.key == "SearchParameter":
             issues += search_parameter(node.value, node.path)
         elif node.key == "CapabilityStatement.rest.resource.searchParam":

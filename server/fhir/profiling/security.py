@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from ..outcome import Issue
-from .typed import elements
+from .typed import Walk
 
 #: an opening, closing or empty tag: ``<script>``, ``</b>``, ``<img src=x onerror=…>``, ``<br/>``
 HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(\s[^<>]*)?/?>")
@@ -29,12 +29,12 @@ def html_tag(text: str) -> str | None:
     return found.group(0) if found else None
 
 
-def check(resource: dict[str, Any], *, strings: bool = False, markdown: bool = False) -> list[Issue]:
+def check(resource: dict[str, Any], *, strings: bool = False, markdown: bool = False, walk: Walk | None = None) -> list[Issue]:
     """An error for each string (``strings``) or markdown (``markdown``) value holding an HTML-like tag."""
     if not (strings or markdown):
         return []
     issues = []
-    for el in elements(resource):
+    for el in (walk or Walk(resource)).elements:
         if not isinstance(el.value, str) or "<" not in el.value:
             continue
         if (el.type in _STRINGS and strings) or (el.type == "markdown" and markdown):

@@ -11,7 +11,7 @@ validation reports them. The walk keeps its own stack, so no input can exhaust P
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from ..structure.table import Field, Structure, structure
 
@@ -27,6 +27,13 @@ class Element:
     type: str  # string, HumanName, Patient, BackboneElement, Extension
     name: str  # the JSON key it is under ("" for a resource at the top)
     parent: "Element | None"
+    resource: dict[str, Any]  # the resource it is in (FHIRPath's %resource)
+    root: dict[str, Any]  # a contained resource's container, else ``resource`` (%rootResource)
+
+    @property
+    def key(self) -> str:
+        """Its type in the structure table: the type, or a backbone's own path (``Patient.contact``)."""
+        return self.definition if self.type == "BackboneElement" else self.type
 
     def types(self) -> list[str]:
         """Its type and the types that type derives from (``Age``, ``Quantity``, ``Element``)."""
@@ -39,24 +46,26 @@ class Element:
         return out
 
 
-_Task = tuple  # (object, TypeMeta, Element)
+_Task = tuple  # (Element, TypeMeta | None, the object whose fields are its children | None)
 
 
 def elements(resource: dict[str, Any]) -> Iterator[Element]:
-    """Every element of ``resource`` (contained resources and extension values included), parents first."""
+    """Every element of ``resource`` (contained resources and extension values included), in
+    document order, each before what it holds."""
     table = structure()
     rtype = resource.get("resourceType")
     meta = table.resource_meta(rtype) if isinstance(rtype, str) else None
     if meta is None:
         return
-    top = Element(resource, rtype, rtype, rtype, rtype, "", None)
-    yield top
-    stack: list[_Task] = [(resource, meta, top)]
+    top = Element(resource, rtype, rtype, rtype, rtype, "", None, resource, resource)
+    stack: list[_Task] = [(top, meta, resource)]
     while stack:
-        obj, meta, here = stack.pop()
+        here, meta, obj = stack.pop()
+        yield here
+        if meta is None or obj is None:
+            continue
         owner = here.definition if meta is table.primitive_extension else meta.type_name
-        found: list[Element] = []
-        tasks: list[_Task] = []
+        children: list[_Task] = []
         for key, value in obj.items():
             if not isinstance(key, str):
                 continue
@@ -67,11 +76,43 @@ def elements(resource: dict[str, Any]) -> Iterator[Element]:
             if f.prim is not None:
                 if key[:1] == "_" and name in obj:
                     continue  # read with its value
-                found += _primitives(table, f, obj, owner, here, tasks)
+                children += _primitives(table, f, obj, owner, here)
             else:
-                found += _complex(table, f, value, owner, here, tasks)
-        stack.extend(reversed(tasks))  # in document order
-        yield from found
+                children += _complex(table, f, value, owner, here)
+        stack.extend(reversed(children))
+
+
+class Node(NamedTuple):
+    """A complex element (not a primitive) as the rules on types see it."""
+
+    value: dict[str, Any]
+    key: str  # its type in the table: "Period", "Patient", the backbone "Patient.contact"
+    path: str  # FHIRPath-like: "Patient.identifier[1].period"
+    resource: dict[str, Any]  # %resource
+    root: dict[str, Any]  # %rootResource
+    parent: str  # the key of the node it is in ("" for the resource walked)
+
+    @property
+    def is_contained(self) -> bool:
+        return self.value is self.resource and self.resource is not self.root
+
+
+class Walk:
+    """One resource walked once: its elements, and its complex elements as nodes. ``validate`` makes
+    one and hands it to every rule module, so a resource is walked once however many rules read it."""
+
+    def __init__(self, resource: dict[str, Any]) -> None:
+        self.elements: tuple[Element, ...] = tuple(elements(resource))
+        self.nodes: tuple[Node, ...] = tuple(
+            Node(el.value, el.key, el.path, el.resource, el.root, el.parent.key if el.parent else "")
+            for el in self.elements if isinstance(el.value, dict) and el.type and el.type[0].isupper())
+
+
+def nodes(resource: dict[str, Any], walk: Walk | None = None) -> tuple[Node, ...]:
+    """The complex elements of ``resource`` (objects: resources, data types, backbones, extensions),
+    in document order: what the rules that hold for a type wherever it occurs walk (per-1 on every
+    Period). ``walk``: the resource walked already."""
+    return (walk or Walk(resource)).nodes
 
 
 def _items(value: Any, path: str) -> list[tuple[Any, str]]:
@@ -80,20 +121,18 @@ def _items(value: Any, path: str) -> list[tuple[Any, str]]:
     return [(value, path)]
 
 
-def _primitives(table: Structure, f: Field, obj: dict, owner: str, here: Element, stack: list[_Task]) -> list[Element]:
+def _primitives(table: Structure, f: Field, obj: dict, owner: str, here: Element) -> list[_Task]:
     values, companions = obj.get(f.name), obj.get("_" + f.name)
     count = max(len(values) if isinstance(values, list) else 1, len(companions) if isinstance(companions, list) else 1)
-    out = []
+    out: list[_Task] = []
     for i in range(count):
         value = _at(values, i, f.is_list)
         companion = _at(companions, i, f.is_list)
         if value is None and not isinstance(companion, dict):
             continue
         path = f"{here.path}.{f.name}" + (f"[{i}]" if f.is_list else "")
-        el = Element(value, path, f"{here.literal}.{f.name}", f"{owner}.{_element_name(f)}", f.prim or "", f.name, here)
-        out.append(el)
-        if isinstance(companion, dict):
-            stack.append((companion, table.primitive_extension, el))
+        el = Element(value, path, f"{here.literal}.{f.name}", f"{owner}.{_element_name(f)}", f.prim or "", f.name, here, here.resource, here.root)
+        out.append((el, table.primitive_extension, companion) if isinstance(companion, dict) else (el, None, None))
     return out
 
 
@@ -103,25 +142,24 @@ def _at(value: Any, i: int, is_list: bool) -> Any:
     return None if isinstance(value, list) or i else value
 
 
-def _complex(table: Structure, f: Field, value: Any, owner: str, here: Element, stack: list[_Task]) -> list[Element]:
-    out = []
+def _complex(table: Structure, f: Field, value: Any, owner: str, here: Element) -> list[_Task]:
+    out: list[_Task] = []
     for item, path in _items(value, f"{here.path}.{f.name}"):
         if not isinstance(item, dict):
             continue
         if f.is_resource:
             rtype = item.get("resourceType")
             inner = table.resource_meta(rtype) if isinstance(rtype, str) else None
-            if inner is not None:
-                el = Element(item, path, rtype, rtype, rtype, f.name, here)
-                out.append(el)
-                stack.append((item, inner, el))
+            if inner is not None:  # contained: %rootResource stays the container; a Bundle entry is a resource of its own
+                el = Element(item, path, rtype, rtype, rtype, f.name, here, item, here.root if f.name == "contained" else item)
+                out.append((el, inner, item))
             continue
         inner = table.field_meta(f)
         backbone = "." in inner.type_name
         definition = inner.type_name if backbone else f"{owner}.{_element_name(f)}"
-        el = Element(item, path, f"{here.literal}.{f.name}", definition, "BackboneElement" if backbone else inner.type_name, f.name, here)
-        out.append(el)
-        stack.append((item, inner, el))
+        el = Element(item, path, f"{here.literal}.{f.name}", definition, "BackboneElement" if backbone else inner.type_name, f.name, here,
+                     here.resource, here.root)
+        out.append((el, inner, item))
     return out
 
 

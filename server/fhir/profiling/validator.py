@@ -14,6 +14,7 @@ from ..validation import validate_resource
 from . import absolute_urls, attachments, base_invariants, enable_when, example_urls, extensions, search_definitions, security
 from .instance import finding
 from .registry import ProfileRegistry, default_registry
+from .typed import Walk
 from .walker import ProfileWalk
 
 log = logging.getLogger("lienthong")
@@ -58,16 +59,15 @@ def validate(
         return issues  # too deep to walk again
     malformed = any(i.code == "structure" for i in issues)
     try:
-        found = _not_reported(base_invariants.check(resource), issues)
+        walk = Walk(resource)  # once, for every rule module
+        found = _not_reported(base_invariants.check(resource, walk), issues)
         registry = registry or default_registry()
-        found += extensions.check(resource, registry, unknown=unknown_extension, examples=examples)
-        found += security.check(resource, strings=security_checks, markdown=no_html_in_markdown)
+        found += extensions.check(resource, registry, unknown=unknown_extension, examples=examples, walk=walk)
+        found += security.check(resource, strings=security_checks, markdown=no_html_in_markdown, walk=walk)
         if not examples:
-            found += example_urls.check(resource)
-        found += absolute_urls.check(resource)
-        found += attachments.check(resource)
-        found += enable_when.check(resource)
-        found += search_definitions.check(resource)
+            found += example_urls.check(resource, walk=walk)
+        for rules in (absolute_urls, attachments, enable_when, search_definitions):
+            found += rules.check(resource, walk)
         found += profile_issues(resource, profiles, registry=registry, unknown_profile=unknown_profile)
     except Exception as exc:
         log.exception("profile validation failed")
