@@ -223,13 +223,19 @@ async def test_validate_modes_update_and_delete(client) -> None:
 # -------------------------------------------------------------------- mandatory profiles
 
 
-@pytest.fixture
-async def strict_client(store) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
-    settings = Settings(**{**{f: getattr(SMALL_LIMITS, f) for f in ("max_request_bytes", "max_json_depth", "default_count", "max_count", "max_bundle_entries")}, "require_profiles": True})
+async def _client_with(store, **setting: bool) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    """A client of an app with the test limits and ``setting`` on."""
+    settings = Settings(**{**{f: getattr(SMALL_LIMITS, f) for f in ("max_request_bytes", "max_json_depth", "default_count", "max_count", "max_bundle_entries")}, **setting})
     app = create_app(settings, store)
     async with client_for(app, await token_for(app)) as c:
         yield c
     await app.state.audit.stop()
+
+
+@pytest.fixture
+async def strict_client(store) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    async for c in _client_with(store, require_profiles=True):
+        yield c
 
 
 async def test_mandatory_off_by_default(client) -> None:
@@ -360,11 +366,8 @@ async def test_parameters_whose_parameter_is_not_a_list_is_400(client) -> None: 
 
 @pytest.fixture
 async def secure_client(store) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
-    settings = Settings(**{**{f: getattr(SMALL_LIMITS, f) for f in ("max_request_bytes", "max_json_depth", "default_count", "max_count", "max_bundle_entries")}, "security_checks": True})
-    app = create_app(settings, store)
-    async with client_for(app, await token_for(app)) as c:
+    async for c in _client_with(store, security_checks=True):
         yield c
-    await app.state.audit.stop()
 
 
 async def test_security_checks_refuse_html_in_strings_on_writes_and_in_validate(secure_client, client) -> None:  # type: ignore[no-untyped-def]

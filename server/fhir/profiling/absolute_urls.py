@@ -28,9 +28,6 @@ def is_absolute(value: str) -> bool:
 
 
 def check(resource: dict[str, Any], walk: Walk | None = None) -> list[Issue]:
-    s = structure()
-    if resource.get("resourceType") not in s.resource_types:
-        return []
     issues: list[Issue] = []
     for node in nodes(resource, walk):
         value, key = node.value, node.key

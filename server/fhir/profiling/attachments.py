@@ -14,7 +14,6 @@ import hashlib
 from typing import Any
 
 from ..outcome import Issue
-from ..structure.table import structure
 from .instance import finding
 from .typed import Walk, nodes
 
@@ -22,9 +21,6 @@ _PROFILE = "http://hl7.org/fhir/StructureDefinition/Attachment"
 
 
 def check(resource: dict[str, Any], walk: Walk | None = None) -> list[Issue]:
-    s = structure()
-    if resource.get("resourceType") not in s.resource_types:
-        return []
     issues: list[Issue] = []
     for node in nodes(resource, walk):
         if node.key != "Attachment" or not isinstance(node.value.get("data"), str):

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ..outcome import Issue
-from ..structure.table import structure
 from .instance import finding
 from .typed import Walk, nodes
 
@@ -19,8 +18,6 @@ _PROFILE = "http://hl7.org/fhir/StructureDefinition/Questionnaire"
 
 
 def check(resource: dict[str, Any], walk: Walk | None = None) -> list[Issue]:
-    if resource.get("resourceType") not in structure().resource_types:
-        return []
     issues: list[Issue] = []
     for node in nodes(resource, walk):
         if node.key == "Questionnaire":

@@ -34,8 +34,6 @@ def official(url: Any) -> dict[str, Any] | None:
 
 
 def check(resource: dict[str, Any], walk: Walk | None = None) -> list[Issue]:
-    if resource.get("resourceType") not in structure().resource_types:
-        return []
     issues: list[Issue] = []
     for node in nodes(resource, walk):
         if node.key == "SearchParameter":
