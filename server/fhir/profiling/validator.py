@@ -7,16 +7,19 @@ validator itself becomes one ``exception`` issue rather than a 5xx.
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ..outcome import Issue
 from ..validation import validate_resource
-from . import base_invariants
+from . import base_invariants, bundle_rules
 from .instance import finding
 from .registry import ProfileRegistry, default_registry
 from .walker import ProfileWalk
 
 log = logging.getLogger("lienthong")
+
+#: rule families beyond the base invariants, each a module's ``check(resource) -> issues``
+RULE_FAMILIES: tuple[Callable[[dict[str, Any]], list[Issue]], ...] = (bundle_rules.check,)
 
 
 def claimed_profiles(resource: Any) -> list[str]:
@@ -50,6 +53,8 @@ def validate(
     malformed = any(i.code == "structure" for i in issues)
     try:
         found = _not_reported(base_invariants.check(resource), issues)
+        for family in RULE_FAMILIES:
+            found += family(resource)
         found += profile_issues(resource, profiles, registry=registry, unknown_profile=unknown_profile)
     except Exception as exc:
         log.exception("profile validation failed")
