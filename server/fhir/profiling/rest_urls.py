@@ -44,8 +44,10 @@ def _pattern() -> re.Pattern[str]:
     )
 
 
+@lru_cache(maxsize=8192)
 def rest_url(value: str) -> RestUrl | None:
-    """``value`` read as a RESTful URL (absolute or relative), or None if it is not one."""
+    """``value`` read as a RESTful URL (absolute or relative), or None if it is not one
+    (cached: a Bundle repeats its fullUrls and references)."""
     m = _pattern().fullmatch(value)
     if m is None:
         return None

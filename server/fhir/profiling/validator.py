@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable
 
 from ..outcome import Issue
 from ..validation import validate_resource
-from . import base_invariants, bundle_rules, narrative_links
+from . import base_invariants, bundle_references, bundle_rules, narrative_links
 from .instance import finding
 from .registry import ProfileRegistry, default_registry
 from .walker import ProfileWalk
@@ -19,7 +19,7 @@ from .walker import ProfileWalk
 log = logging.getLogger("lienthong")
 
 #: rule families beyond the base invariants, each a module's ``check(resource) -> issues``
-RULE_FAMILIES: tuple[Callable[[dict[str, Any]], list[Issue]], ...] = (bundle_rules.check, narrative_links.check)
+RULE_FAMILIES: tuple[Callable[[dict[str, Any]], list[Issue]], ...] = (bundle_rules.check, bundle_references.check, narrative_links.check)
 
 
 def claimed_profiles(resource: Any) -> list[str]:
