@@ -159,8 +159,10 @@ def _entry_links(entries: Entries, i: int, resource: dict[str, Any], targets: se
     source = entries.full_urls[i]
     for path, value, kind, declared in links(resource, f"Bundle.entry[{i}].resource"):
         ref, _, fragment = value.partition("#")
-        if not ref:
-            continue  # into the resource itself
+        if not ref:  # into the resource itself: only a narrative link's landing is checked here
+            if kind == NL and fragment:
+                issues += _fragment(resource, path, value, fragment)
+            continue
         found = entries.resolve(ref, source)
         if found is None:
             if kind == REF:
@@ -173,7 +175,7 @@ def _entry_links(entries: Entries, i: int, resource: dict[str, Any], targets: se
             expected = rest_url(ref).type if rest_url(ref) is not None else declared  # type: ignore[union-attr]
             actual = entries.type_of(found[0])
             if expected and expected != actual:
-                issues.append(_issue(path, f"the reference '{ref}' resolves to entry[{found[0]}], which is a {actual}, not a {expected}"))
+                issues.append(_issue(path, f"the reference '{ref}' resolves to entry[{found[0]}], which is {_a(actual)}, not {_a(expected)}"))
         elif kind == NL and len(found) == 1 and fragment:
             issues += _fragment(entries.resources[found[0]], path, value, fragment)  # type: ignore[arg-type]
     return issues
@@ -189,11 +191,11 @@ def _apparent(entries: Entries, path: str, ref: str, source: str | None) -> list
     if len(found) != 1 or entries.type_of(found[0]) == url.type:
         return []
     return [_issue(path, f"the reference '{ref}' has no meaning in this Bundle by R4's rules (the entry's fullUrl '{source}' is not a RESTful URL "
-                         f"to resolve it against), and the entry it appears to name, '{prefix}{url.id}', is a {entries.type_of(found[0])}, not a {url.type}")]
+                         f"to resolve it against), and the entry it appears to name, '{prefix}{url.id}', is {_a(entries.type_of(found[0]))}, not {_a(url.type)}")]
 
 
 def _fragment(target: dict[str, Any], path: str, value: str, fragment: str) -> list[Issue]:
-    count = sum(scope.count(fragment) for scope in scopes(target)[:1])
+    count = scopes(target)[0].count(fragment)
     if count == 0:
         return [_issue(path, f"the narrative link '{value}' does not land: its target has no element or narrative with the id '{fragment}'")]
     if count > 1:
@@ -303,6 +305,10 @@ def _unreachable(entries: Entries, edges: list[set[int]], roots: set[int]) -> li
         if res is not None and j not in seen:
             issues.append(_issue(f"Bundle.entry[{j}]", f"the entry{_named(entries, j)} is not connected to the Composition by references, forwards or backwards; a document holds only what its Composition references, directly or indirectly (R4 documents)"))
     return issues
+
+
+def _a(rtype: str) -> str:
+    return f"{'an' if rtype[:1] in 'AEIOU' else 'a'} {rtype}"
 
 
 def _named(entries: Entries, j: int) -> str:
