@@ -7,17 +7,24 @@ validator itself becomes one ``exception`` issue rather than a 5xx.
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ..outcome import Issue
 from ..validation import validate_resource
-from . import absolute_urls, attachments, base_invariants, enable_when, example_urls, extensions, search_definitions, security
+from . import (absolute_urls, attachments, base_invariants, bundle_references, bundle_rules, enable_when, example_urls, extensions,
+               narrative_links, search_definitions, security)
 from .instance import finding
 from .registry import ProfileRegistry, default_registry
 from .typed import Walk
 from .walker import ProfileWalk
 
 log = logging.getLogger("lienthong")
+
+#: R4's rules beyond the base invariants and the extensions, each a module's
+#: ``check(resource, walk) -> issues`` (``walk``: the resource walked once, for those that read it)
+RULE_FAMILIES: tuple[Callable[[dict[str, Any], Walk], list[Issue]], ...] = (
+    absolute_urls.check, attachments.check, enable_when.check, search_definitions.check,
+    bundle_rules.check, bundle_references.check, narrative_links.check)
 
 
 def claimed_profiles(resource: Any) -> list[str]:
@@ -66,8 +73,8 @@ def validate(
         found += security.check(resource, strings=security_checks, markdown=no_html_in_markdown, walk=walk)
         if not examples:
             found += example_urls.check(resource, walk=walk)
-        for rules in (absolute_urls, attachments, enable_when, search_definitions):
-            found += rules.check(resource, walk)
+        for family in RULE_FAMILIES:
+            found += family(resource, walk)
         found += profile_issues(resource, profiles, registry=registry, unknown_profile=unknown_profile)
     except Exception as exc:
         log.exception("profile validation failed")

@@ -205,6 +205,15 @@ _XHTML_ATTRIBUTES = frozenset(
     "coords dir frame headers height href hreflang hspace id lang longdesc name nowrap rel rev rowspan rules "
     "scope shape span src start style summary tabindex title type valign value vspace width".split())
 _XHTML = "{http://www.w3.org/1999/xhtml}"
+#: URL schemes that run code: a link or image using one is a script (R4 narrative.html: a
+#: narrative SHALL NOT contain scripts), whatever the element
+_ACTIVE_SCHEMES = ("javascript:", "vbscript:")
+_URL_ATTRIBUTES = ("href", "src", "longdesc", "cite", "usemap")
+
+
+def _runs_code(url: str) -> bool:
+    """Whether a URL uses an active scheme, read as a browser does (whitespace and controls ignored)."""
+    return "".join(ch for ch in url if ch > " ").lower().startswith(_ACTIVE_SCHEMES)
 
 
 def _xhtml_check(v: str) -> str | None:
@@ -232,6 +241,8 @@ def _xhtml_check(v: str) -> str | None:
             local = attr.split("}")[-1]
             if local not in _XHTML_ATTRIBUTES and not attr.startswith("{http://www.w3.org/XML/1998/namespace}"):  # xml:lang, xml:space
                 return f" (the attribute '{local}' is not allowed in a narrative; rule txt-1)"
+            if local in _URL_ATTRIBUTES and _runs_code(el.attrib[attr]):
+                return f" (the {local} '{el.attrib[attr][:40]}' runs a script, which a narrative may not; rule txt-1)"
         if name == "img" or (el.text or "").strip() or (el is not root and (el.tail or "").strip()):
             has_content = True
     if not has_content:

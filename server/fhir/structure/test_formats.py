@@ -114,10 +114,15 @@ def test_narratives_follow_the_r4_rules() -> None:
           '<table><tr><td colspan="2">1</td></tr></table><a href="#x">x</a><pre xml:space="preserve"> </pre></div>')
     assert _xhtml_check(ok) is None
     assert _xhtml_check('<div xmlns="http://www.w3.org/1999/xhtml"><img src="#a" alt=""/></div>') is None
+    links = "".join(f'<a href="{u}">x</a>' for u in ("https://h.vn/a", "mailto:a@h.vn", "tel:+84901", "urn:uuid:1", "Patient/1", "#x", "javascript-guide.html"))
+    assert _xhtml_check(f'<div xmlns="http://www.w3.org/1999/xhtml">{links}</div>') is None  # other schemes: validate()'s business
     for bad, why in (
         ('<div xmlns="http://www.w3.org/1999/xhtml"><script>alert(1)</script>x</div>', "<script>"),
         ('<div xmlns="http://www.w3.org/1999/xhtml"><p onclick="x()">x</p></div>', "'onclick'"),
         ('<div xmlns="http://www.w3.org/1999/xhtml"><form>x</form></div>', "<form>"),
+        ('<div xmlns="http://www.w3.org/1999/xhtml"><a href="javascript:alert(1)">x</a></div>', "runs a script"),
+        ('<div xmlns="http://www.w3.org/1999/xhtml"><a href=" Java&#09;Script:x()">x</a></div>', "runs a script"),
+        ('<div xmlns="http://www.w3.org/1999/xhtml"><img src="vbscript:x" alt="x"/></div>', "runs a script"),
         ('<div xmlns="http://www.w3.org/1999/xhtml">  <p> </p></div>', "txt-2"),
         ('<div>x</div>', "XHTML namespace"),
         ('<div xmlns="http://www.w3.org/1999/xhtml"><p>x</div>', "well-formed"),
