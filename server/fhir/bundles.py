@@ -100,9 +100,14 @@ def check_entries(bundle: dict[str, Any], max_depth: int) -> dict[int, CheckedEn
 
 
 class BundleProcessor:
-    def __init__(self, repo: Repository, *, prefer_return: str = "minimal") -> None:
+    def __init__(self, repo: Repository, *, prefer_return: str = "minimal", base: str | None = None) -> None:
         self.repo = repo
         self.prefer_return = prefer_return
+        self.base = base  #: the server's FHIR base URL, for the absolute fullUrls of the entries it returns
+
+    def _full_url(self, v: Version) -> str:
+        """An entry's fullUrl: absolute (R4: a fullUrl is an absolute URL) when the base is known."""
+        return f"{self.base}/{v.type}/{v.id}" if self.base else f"{v.type}/{v.id}"
 
     # ----------------------------------------------------------------- parsing
 
@@ -321,8 +326,8 @@ class BundleProcessor:
         if e.id is None:
             parsed = self.repo.parse_search(e.type, e.criteria or [], strict=False)
             result = await self.repo.search(e.type, parsed, {}, tx=tx)
-            resources = [{"fullUrl": f"{v.type}/{v.id}", "resource": body_of(v), "search": {"mode": "match"}} for v in result.matches]
-            resources += [{"fullUrl": f"{v.type}/{v.id}", "resource": body_of(v), "search": {"mode": "include"}} for v in result.included]
+            resources = [{"fullUrl": self._full_url(v), "resource": body_of(v), "search": {"mode": "match"}} for v in result.matches]
+            resources += [{"fullUrl": self._full_url(v), "resource": body_of(v), "search": {"mode": "include"}} for v in result.included]
             searchset: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "entry": resources}
             if result.total is not None:
                 searchset["total"] = result.total
@@ -376,7 +381,7 @@ class BundleProcessor:
             }
         }
         if self.prefer_return == "representation" and result.resource is not None:
-            out["fullUrl"] = f"{v.type}/{v.id}"
+            out["fullUrl"] = self._full_url(v)
             out["resource"] = result.resource
         elif self.prefer_return == "OperationOutcome":
             out["response"]["outcome"] = operation_outcome(result.issues)

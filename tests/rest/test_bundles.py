@@ -147,3 +147,20 @@ async def test_bundle_envelope_errors(client) -> None:
 async def test_transaction_prefer_representation(client) -> None:
     body = (await client.post("", json=tx(post(patient())), headers=JSON | {"Prefer": "return=representation"})).json()
     assert body["entry"][0]["resource"]["resourceType"] == "Patient"
+
+
+async def test_returned_entries_have_absolute_full_urls(client) -> None:  # type: ignore[no-untyped-def]
+    """R4: a fullUrl is an absolute URL; a batch's search results and a transaction's returned
+    resources carry the server's base (so $validate of the response has no fullUrl error)."""
+    from server.fhir.profiling import validate
+
+    reply = await client.post("", json={"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": "urn:uuid:p", "resource": {"resourceType": "Patient", "name": [{"family": "Lê"}]}, "request": {"method": "POST", "url": "Patient"}}]},
+        headers={"Prefer": "return=representation"})
+    created = reply.json()["entry"][0]
+    assert created["fullUrl"].startswith("http://testserver/fhir/Patient/"), created["fullUrl"]
+    batch = (await client.post("", json={"resourceType": "Bundle", "type": "batch", "entry": [
+        {"request": {"method": "GET", "url": "Patient?family=Lê"}}]})).json()
+    found = batch["entry"][0]["resource"]["entry"]
+    assert found and all(e["fullUrl"].startswith("http://testserver/fhir/Patient/") for e in found)
+    assert not [i for i in validate(batch) if i.severity == "error" and "fullUrl" in i.diagnostics]

@@ -42,13 +42,13 @@ def problems_as_issues(record: Any) -> list[Issue]:
     ]
 
 
-async def import_transfer54(repo: Repository, record: Any, *, prefer_return: str = "minimal") -> list[dict[str, Any]]:
+async def import_transfer54(repo: Repository, record: Any, *, prefer_return: str = "minimal", base: str | None = None) -> list[dict[str, Any]]:
     """Validate, map and store one record; the transaction-response entries."""
     issues = problems_as_issues(record)
     if issues:
         raise FhirError(422, issues)
     repo.access.require_facilities([record.get("MA_CSKCB")], "The transfer record")
-    processor = BundleProcessor(repo, prefer_return=prefer_return)
+    processor = BundleProcessor(repo, prefer_return=prefer_return, base=base)
     _, entries = processor.parse(to_fhir(record))
     return await processor.transaction(entries)
 

@@ -46,7 +46,7 @@ async def import_transfer54_op(request: Request) -> Response:
     if ctype and ctype not in ("application/json", "application/fhir+json", "application/xml", "text/xml"):
         raise FhirError.of(415, "not-supported", f"Content-Type '{ctype}' is not supported; send the JSON form (application/json) or the XML form (application/xml)")
     record = read_record(await read_body(request, repo.settings), xml=ctype.endswith("xml"))
-    entries = await import_transfer54(repo, record, prefer_return=Prefer.of(request, "minimal").return_)
+    entries = await import_transfer54(repo, record, prefer_return=Prefer.of(request, "minimal").return_, base=base_url(request))
     return fhir_response({"resourceType": "Bundle", "type": "transaction-response", "entry": entries}, pretty=wants_pretty(request))
 
 

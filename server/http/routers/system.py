@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from ...fhir.bundles import BundleProcessor
 from ..negotiation import check_accept, fhir_response, wants_pretty
 from ..requests import Prefer, read_fhir_body
-from ..responses import repo_of
+from ..responses import base_url, repo_of
 
 router = APIRouter()
 
@@ -19,7 +19,7 @@ async def transaction_or_batch(request: Request) -> Response:
     check_accept(request)
     repo = repo_of(request)
     bundle = await read_fhir_body(request, repo.settings)
-    processor = BundleProcessor(repo, prefer_return=Prefer.of(request, "minimal").return_)
+    processor = BundleProcessor(repo, prefer_return=Prefer.of(request, "minimal").return_, base=base_url(request))
     btype, entries = processor.parse(bundle)
     state = request.scope["state"]
     state["interaction"] = btype  # for the audit trail
