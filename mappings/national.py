@@ -36,6 +36,8 @@ from profiles import CS, EXT, SID
 from profiles.vn_core import CS as VN_CS
 from profiles.vn_core import EXT as VN_EXT
 
+from .fhir_terms import DATA_ABSENT, OBS_CATEGORY, V2_0203
+
 #: our code table -> (VN Core extension on Patient, system of the code)
 PATIENT_CODED: dict[str, tuple[str, str]] = {
     "ethnicity": (VN_EXT["extension-race"], VN_CS["vn-core-race"]),
@@ -55,6 +57,36 @@ RENAMED_SYSTEMS: dict[str, str] = {
     CS["bhyt-drug"]: VN_CS["vn-core-medicationCode"],
     CS["bhyt-service"]: VN_CS["vn-core-procedureCode"],
 }
+
+#: VN Core's vn-core-provider: a facility's code (slice MaCSKCB) and its type (fixed: every
+#: facility the sources name is a health-care provider)
+FACILITY_ID_TYPE = {"coding": [{"system": V2_0203, "code": "PRN", "display": "Provider number"}], "text": "Provider number"}
+PROVIDER_TYPE = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/organization-type", "code": "prov",
+                             "display": "Healthcare Provider"}], "text": "Healthcare Provider"}
+#: VN Core's vn-core-observation-lab-code fixes the laboratory category exactly so
+LAB_CATEGORY = {"coding": [{"system": OBS_CATEGORY, "code": "laboratory", "display": "Laboratory"}], "text": "laboratory"}
+
+
+def absent() -> dict[str, Any]:
+    """An element VN Core requires and the source does not give: data-absent-reason ``unknown``
+    (FHIR's way of saying so; a reader takes it as nothing)."""
+    return {"extension": [{"url": DATA_ABSENT, "valueCode": "unknown"}]}
+
+
+def facility(code: str) -> dict[str, Any]:
+    """The Organization a facility code stands for, as VN Core's vn-core-provider has it: the code
+    under VN Core's system, the provider type, and the name marked absent (the sources give the
+    code only; a facility directory would give the name)."""
+    return {"resourceType": "Organization", "active": True,
+            "identifier": [{"use": "secondary", "type": FACILITY_ID_TYPE, "system": SID["ma-cskcb"], "value": code}],
+            "type": [PROVIDER_TYPE], "_name": absent()}
+
+
+def practitioner(identifier: dict[str, Any]) -> dict[str, Any]:
+    """A health worker by practising-certificate code, as VN Core's vn-core-practitioner has it:
+    one official name, whose text the sources do not give."""
+    return {"resourceType": "Practitioner", "identifier": [identifier], "name": [{"use": "official", "_text": absent()}]}
+
 
 #: the extensions this project wrote before (read through :func:`upgrade`, never written)
 _OLD_PATIENT = {EXT[f"t54-{table}"]: table for table in PATIENT_CODED}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from profiles import CS, EXT, SID
@@ -73,6 +74,25 @@ def _vn_core_errors(patient: dict) -> list[str]:
     return [i.diagnostics for i in validate(jsonio.loads(jsonio.dumps(patient)), [VN_CORE_PATIENT]) if i.severity == "error"]
 
 
+VN_CORE = "http://fhir.ehealth.gov.vn/core/StructureDefinition/"
+#: the VN Core profile of each type the mappings produce, where VN Core has one
+VN_CORE_PROFILE = {"Patient": "vn-core-patient", "Encounter": "vn-core-encounter", "Condition": "vn-core-condition-encounter-diagnosis",
+                   "Organization": "vn-core-provider", "Practitioner": "vn-core-practitioner", "MedicationRequest": "vn-core-medication-request",
+                   "Procedure": "vn-core-procedure", "Observation": "vn-core-observation-lab-code"}
+
+
+def _bundle_vn_core_errors(bundle: dict) -> list[str]:
+    """Every error of every resource against its VN Core profile (a vital sign has none)."""
+    found = []
+    for entry in jsonio.loads(jsonio.dumps(bundle))["entry"]:
+        r = entry["resource"]
+        name = VN_CORE_PROFILE.get(r["resourceType"])
+        if name is None or (r["resourceType"] == "Observation" and r["category"][0]["coding"][0]["code"] != "laboratory"):
+            continue
+        found += [f"{r['resourceType']}: {i.diagnostics}" for i in validate(r, [VN_CORE + name]) if i.severity == "error"]
+    return found
+
+
 def test_the_transfer_record_writes_vn_core_extensions() -> None:
     record = {"MA_DANTOC": "28", "MA_QUOCTICH": "000", "MA_NGHE_NGHIEP": "00010", "MATINH_CU_TRU": "68",
               "MAHUYEN_CU_TRU": "672", "MAXA_CU_TRU": "24820", "DIA_CHI": "Số 2, Đà Lạt"}
@@ -95,20 +115,28 @@ def test_the_transfer_record_writes_vn_core_extensions() -> None:
 
 @SETTINGS
 @given(valid_records())
-def test_transfer_records_read_the_same_from_the_old_extensions(record: dict) -> None:
+def test_transfer_records_meet_vn_core_and_read_the_same_from_the_old_extensions(record: dict) -> None:
     bundle = t54_to_fhir(record)
     assert not OLD_URLS & set(jsonio.dumps(bundle).decode().split('"'))
-    assert _vn_core_errors(_patient(bundle)) == []
+    assert _bundle_vn_core_errors(bundle) == []
     assert t54_from_fhir(_as_before(bundle)) == t54_from_fhir(bundle) == t54_from_fhir(jsonio.loads(jsonio.dumps(bundle)))
 
 
-@SETTINGS
-@given(bhyt_strategies.episodes("130"))
-def test_insurance_episodes_read_the_same_from_the_old_extensions(episode) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("standard", ["130", "3176", "4210"])
+def test_insurance_episodes_meet_vn_core_and_read_the_same_from_the_old_extensions(standard: str) -> None:
+    @SETTINGS
+    @given(bhyt_strategies.episodes(standard))
+    def check(episode) -> None:  # type: ignore[no-untyped-def]
+        _check_insurance_episode(episode)
+
+    check()
+
+
+def _check_insurance_episode(episode) -> None:  # type: ignore[no-untyped-def]
     bundle = bhyt_to_fhir(episode)
     patient = _patient(bundle)
     assert not OLD_URLS & set(jsonio.dumps(bundle).decode().split('"'))
-    assert _vn_core_errors(patient) == []
+    assert _vn_core_errors(patient) == [] and _bundle_vn_core_errors(bundle) == []
     assert bhyt_from_fhir(_as_before(bundle)).tables == bhyt_from_fhir(bundle).tables
     assert not set(national.RENAMED_SYSTEMS) & set(jsonio.dumps(bundle).decode().split('"'))
 

@@ -62,8 +62,8 @@ def test_extensions_are_constraints_on_extension() -> None:
 
 
 def test_profiles_are_resource_constraints_on_vn_core_or_their_core_type() -> None:
-    """Patient and Encounter derive from VN Core's profiles (of the same type, in the package);
-    the others from the R4 core type."""
+    """Patient, Encounter and the laboratory result derive from VN Core's profiles (of the same
+    type, in the package); the others from the R4 core type."""
     vn_core = {r["url"]: r for r in vn_core_resources().values() if r["resourceType"] == "StructureDefinition"}
     assert set(profiles.PROFILE) == {
         "lienthong-patient", "lienthong-encounter", "lienthong-observation-lab", "lienthong-observation-vitals",
@@ -71,7 +71,7 @@ def test_profiles_are_resource_constraints_on_vn_core_or_their_core_type() -> No
         "lienthong-documentreference-insurance-table"}
     for r in PROFILES:
         assert r["derivation"] == "constraint" and r["fhirVersion"] == "4.0.1" and r["abstract"] is False
-        if r["id"] in ("lienthong-patient", "lienthong-encounter"):
+        if r["id"] in ("lienthong-patient", "lienthong-encounter", "lienthong-observation-lab"):
             base = vn_core[r["baseDefinition"]]
             assert base["type"] == r["type"] and base["kind"] == "resource", r["id"]
         else:

@@ -11,7 +11,7 @@ import random
 import uuid
 from typing import Any, Iterator
 
-from mappings.fhir_terms import LOINC, OBS_CATEGORY, UCUM
+from mappings.fhir_terms import COND_CATEGORY, DIAGNOSIS_USE, ICD10, LOINC, OBS_CATEGORY, UCUM
 from profiles import SID
 
 SYS_CCCD = SID["cccd"]
@@ -24,6 +24,8 @@ MIDDLE_F = ["Thị", "Ngọc", "Thu", "Thanh", "Mai", "Kim"]
 GIVEN_M = ["An", "Bình", "Cường", "Dũng", "Đức", "Hải", "Hùng", "Khánh", "Long", "Nam", "Phúc", "Quân", "Sơn", "Thắng", "Tuấn", "Việt"]
 GIVEN_F = ["Anh", "Chi", "Dung", "Hà", "Hạnh", "Hoa", "Hương", "Lan", "Linh", "Mai", "Ngân", "Nhung", "Phương", "Thảo", "Trang", "Yến"]
 CITIES = [("Hà Nội", "01"), ("Hải Phòng", "31"), ("Đà Nẵng", "48"), ("Thừa Thiên Huế", "46"), ("Cần Thơ", "92"), ("Nghệ An", "40"), ("Thái Nguyên", "19"), ("Khánh Hòa", "56")]
+#: main diseases of the synthetic episodes (ICD-10)
+DISEASES = [("J18.9", "Viêm phổi"), ("I10", "Tăng huyết áp vô căn"), ("E11.9", "Đái tháo đường type 2"), ("A09", "Tiêu chảy nhiễm khuẩn")]
 VITALS = [("29463-7", "Body weight", "kg", 40, 90), ("8480-6", "Systolic blood pressure", "mm[Hg]", 95, 170), ("8867-4", "Heart rate", "/min", 55, 120), ("8310-5", "Body temperature", "Cel", 36, 40)]
 
 
@@ -55,21 +57,36 @@ class SampleData:
             "address": [{"use": "home", "city": city, "country": "VN"}],
         }
 
-    def encounter(self, patient_ref: str, facility: str, ma_lk: str | None = None) -> dict[str, Any]:
-        """An Encounter; with ``ma_lk`` it carries the episode link code the core profile asks for."""
+    def encounter(self, patient_ref: str, facility: str, ma_lk: str | None = None, main_disease: str | None = None) -> dict[str, Any]:
+        """An Encounter; with ``ma_lk`` it carries the episode link code the core profile asks for,
+        with ``main_disease`` (a Condition's reference) the main disease VN Core's Encounter asks for."""
         r = self.rng
         day = f"2025-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}"
         inpatient = r.random() < 0.3
         encounter: dict[str, Any] = {"resourceType": "Encounter"}
         if ma_lk is not None:
             encounter["identifier"] = [{"system": f"{SID['ma-lk']}/{facility}", "value": ma_lk}]
-        return {
+        out = {
             **encounter,
             "status": "finished",
             "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP" if inpatient else "AMB"},
             "subject": {"reference": patient_ref},
             "period": {"start": f"{day}T08:{r.randint(0, 59):02d}:00+07:00", "end": f"{day}T{r.randint(10, 17)}:00:00+07:00"},
             "serviceProvider": {"identifier": {"system": SYS_FACILITY, "value": facility}},
+        }
+        if main_disease is not None:
+            out["diagnosis"] = [{"condition": {"reference": main_disease}, "use": DIAGNOSIS_USE["CC"]}]
+        return out
+
+    def condition(self, patient_ref: str, encounter_ref: str) -> dict[str, Any]:
+        """An encounter diagnosis (VN Core's vn-core-condition-encounter-diagnosis)."""
+        code, text = self.rng.choice(DISEASES)
+        return {
+            "resourceType": "Condition",
+            "category": [{"coding": [{"system": COND_CATEGORY, "code": "encounter-diagnosis", "display": "Encounter Diagnosis"}]}],
+            "code": {"coding": [{"system": ICD10, "code": code}], "text": text},
+            "subject": {"reference": patient_ref},
+            "encounter": {"reference": encounter_ref},
         }
 
     def observation(self, patient_ref: str, encounter_ref: str) -> dict[str, Any]:
@@ -99,17 +116,19 @@ class SampleData:
 
     def patient_bundle(self, n: int, observations: int = 3, *, fixed_ids: bool = False) -> dict[str, Any]:
         """A transaction for one patient: the Patient (conditional on its citizen id), one
-        Encounter, ``observations`` Observations and a DocumentReference.
+        Encounter with its main disease (a Condition), ``observations`` Observations and a
+        DocumentReference.
 
         With ``fixed_ids`` every entry is a PUT with a deterministic id, so loading the
         Bundle again changes nothing (the examples ``make run`` loads at each start)."""
         patient = self.patient(n)
-        p_url, e_url = f"urn:uuid:{self._uuid()}", f"urn:uuid:{self._uuid()}"
+        p_url, e_url, c_url = (f"urn:uuid:{self._uuid()}" for _ in range(3))
         cccd = patient["identifier"][0]["value"]
+        facility = f"{self.rng.randint(1, 96):02d}{self.rng.randint(1, 999):03d}"
         entries = [
             {"fullUrl": p_url, "resource": patient, "request": {"method": "POST", "url": "Patient", "ifNoneExist": f"identifier={SYS_CCCD}|{cccd}"}},
-            {"fullUrl": e_url, "resource": self.encounter(p_url, f"{self.rng.randint(1, 96):02d}{self.rng.randint(1, 999):03d}", f"LK{cccd}"),
-             "request": {"method": "POST", "url": "Encounter"}},
+            {"fullUrl": e_url, "resource": self.encounter(p_url, facility, f"LK{cccd}", c_url), "request": {"method": "POST", "url": "Encounter"}},
+            {"fullUrl": c_url, "resource": self.condition(p_url, e_url), "request": {"method": "POST", "url": "Condition"}},
         ]
         for _ in range(observations):
             entries.append({"fullUrl": f"urn:uuid:{self._uuid()}", "resource": self.observation(p_url, e_url), "request": {"method": "POST", "url": "Observation"}})

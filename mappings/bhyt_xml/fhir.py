@@ -40,7 +40,7 @@ from profiles.vn_core import EXT as VN_EXT
 from .. import national
 from ..episode_bundle import BundleIndex, EpisodeBundle
 from ..fhir_dates import birth, date8, dt, in_order, undate8, undt, unbirth, valid_birth, valid_date8, valid_datetime12
-from ..fhir_terms import (DIAGNOSIS_USE, MAIN_DIAGNOSIS_USES, ACT_CODE, BIRTH_TIME, CLASS_DISPLAY, COND_CATEGORY, DATA_ABSENT, DIAG_ROLE, GENDER, GENDER_BACK,
+from ..fhir_terms import (DIAGNOSIS_USE, MAIN_DIAGNOSIS_USES, ACT_CODE, BIRTH_TIME, CLASS_DISPLAY, COND_CATEGORY, DIAG_ROLE, GENDER, GENDER_BACK,
                           ICD10, LOINC, MR, OBS_CATEGORY, UCUM)
 from ..transfer54.fhir import CARD_FIELDS, DOC_TEXT_FIELDS
 from ..transfer54.fields import CODE_TABLES
@@ -399,9 +399,8 @@ class _Context:
     def shared(self, type_: str, sid: str, code: str) -> str:
         """Reference to the Organization/Practitioner with this code (conditional create, once)."""
         if (type_, code) not in self.b.refs:
-            res = {"resourceType": type_, "identifier": [{"system": SID[sid], "value": code}]}
-            if type_ == "Organization":
-                res["active"] = True
+            ident = {"system": SID[sid], "value": code}
+            res = national.facility(code) if type_ == "Organization" else national.practitioner(ident)
             self.b.add(type_, code, res, (SID[sid], code))
         return self.b.refs[(type_, code)]
 
@@ -583,17 +582,14 @@ def _diagnoses(fields: dict[str, str], ctx: _Context, patient_ref: dict, enc_url
 _ROW_SKELETON: dict[str, dict] = {
     "MedicationRequest": {"status": "completed", "intent": "order"},
     "Procedure": {"status": "completed"},
-    "Observation": {"status": "final",
-                    "category": [{"coding": [{"system": OBS_CATEGORY, "code": "laboratory", "display": "Laboratory"}]}]},
+    "Observation": {"status": "final", "category": [national.LAB_CATEGORY]},
     "ClinicalImpression": {"status": "completed"},
     "DocumentReference": {"status": "current"},
     "Appointment": {},
 }
 
 
-def _absent() -> dict:
-    """An element the record does not give: data-absent-reason ``unknown``."""
-    return {"extension": [{"url": DATA_ABSENT, "valueCode": "unknown"}]}
+_absent = national.absent
 
 
 def _finish_row(table: str, res: dict, ctx: _Context, patient_ref: dict, enc_url: str, r: Rules,
@@ -604,6 +600,8 @@ def _finish_row(table: str, res: dict, ctx: _Context, patient_ref: dict, enc_url
     if rtype == "MedicationRequest":
         res.setdefault("medicationCodeableConcept", _absent())
         res["subject"], res["encounter"] = patient_ref, enc_ref
+        res.setdefault("requester", _absent())  # VN Core requires the prescriber and who gives it
+        res.setdefault("performer", _absent())
     elif rtype in ("Procedure", "ClinicalImpression"):
         res["subject"], res["encounter"] = patient_ref, enc_ref
     elif rtype == "Observation":
@@ -754,8 +752,9 @@ def to_fhir(episode: Episode) -> dict:
             row_left.attach(res)
             res.setdefault("identifier", []).append(dict(episode_ident))
             _finish_row(table, res, ctx, patient_ref, enc_url, r, [trimmed[table][i - 1]], std)
-            if table == "XML4" and fields.get("MA_DICH_VU") in procedures:
-                res["partOf"] = [{"reference": procedures[fields["MA_DICH_VU"]]}]
+            if table == "XML4":  # VN Core's laboratory result: the order and the service it is part of
+                res["basedOn"] = [_absent()]
+                res["partOf"] = [{"reference": procedures[fields["MA_DICH_VU"]]} if fields.get("MA_DICH_VU") in procedures else _absent()]
             key = table if single else f"{table}/{i}"
             ref = b.add_part(home_type, key, _order(res))
             if table == "XML3" and fields.get("MA_DICH_VU"):
@@ -831,7 +830,7 @@ def _card_fields(covs: list[dict], ix: BundleIndex) -> dict[str, str]:
         reg = _ext(cov, "t54-registered-facility")
         if reg is not None:
             org = ix.get(reg.get("valueReference")) or {}
-            code = next((i.get("value") for i in org.get("identifier", []) if i.get("system") == SID["ma-cskcb"]), None)
+            code = next((i.get("value") for i in org.get("identifier", []) if canonical_system(i.get("system")) == SID["ma-cskcb"]), None)
             if code is not None:
                 lists["MA_DKBD"].append(code)
         period = cov.get("period", {})

@@ -140,14 +140,10 @@ def to_fhir(record: dict[str, str]) -> dict:
         return {"reference": b.refs[("Organization", code)]}
 
     for code in _facility_codes(r):
-        b.add("Organization", code, {"resourceType": "Organization", "active": True,
-                                     "identifier": [{"system": SID["ma-cskcb"], "value": code}]},
-              (SID["ma-cskcb"], code))
+        b.add("Organization", code, national.facility(code), (SID["ma-cskcb"], code))
     for name in ("MA_BAC_SI", "MA_TTDV"):
         if name in r and ("Practitioner", r[name]) not in b.refs:
-            b.add("Practitioner", r[name], {"resourceType": "Practitioner",
-                                            "identifier": [_identifier(SID["cchn"], r[name])]},
-                  (SID["cchn"], r[name]))
+            b.add("Practitioner", r[name], national.practitioner(_identifier(SID["cchn"], r[name])), (SID["cchn"], r[name]))
 
     def prac(name: str) -> dict:
         return {"reference": b.refs[("Practitioner", r[name])]}

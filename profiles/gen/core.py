@@ -73,9 +73,9 @@ def _doc_elements(loinc: str | None, display: str, system: str = LOINC) -> list[
 
 
 #: our profile -> the VN Core profile it derives from (the others derive from the R4 core type:
-#: VN Core's laboratory result requires an order and a parent event the insurance tables do not
-#: have, and VN Core has no document profiles; docs/vn-core.md)
-VN_CORE_BASE = {"lienthong-patient": "vn-core-patient", "lienthong-encounter": "vn-core-encounter"}
+#: VN Core has no vital-sign or document profiles; docs/vn-core.md)
+VN_CORE_BASE = {"lienthong-patient": "vn-core-patient", "lienthong-encounter": "vn-core-encounter",
+                "lienthong-observation-lab": "vn-core-observation-lab-code"}
 VN_CORE_SD = "http://fhir.ehealth.gov.vn/core/StructureDefinition"
 
 # (id, base type, title, description, elements)
@@ -86,15 +86,15 @@ PROFILES: list[tuple[str, str, str, str, list[dict]]] = [
      "number in one of its three forms, and the facility's own patient id under the facility's system.", [
          _ms("Patient.identifier", short="Citizen id, insurance number, facility patient id (VN Core's slices)", constraint=[
              ("vn-pat-1", "error", "A citizen identity card number is exactly 12 digits",
-              f"system = '{system('cccd')}' implies value.matches('^[0-9]{{12}}$')"),
+              f"where(system = '{system('cccd')}').value.all(matches('^[0-9]{{12}}$'))"),
              ("vn-pat-2", "error",
               "An insurance number is one of three forms: the 12-digit citizen id (the insurance number since the 2024 "
               "amendment of the health-insurance law), the 10-digit social-insurance code, or the legacy 15-character card "
               "(2-letter group, 1-digit benefit level, 2-digit province, 10 digits)",
-              f"system = '{system('the-bhyt')}' implies (value.matches('^[0-9]{{12}}$') or value.matches('^[0-9]{{10}}$') "
-              "or value.matches('^[A-Z]{2}[0-9][0-9]{2}[0-9]{10}$'))"),
+              f"where(system = '{system('the-bhyt')}').value.all(matches('^[0-9]{{12}}$') or matches('^[0-9]{{10}}$') "
+              "or matches('^[A-Z]{2}[0-9][0-9]{2}[0-9]{10}$'))"),
              ("vn-pat-3", "error", "A facility patient id (type MR) has the system of its facility: the ma-bn URI, '/', the facility code",
-              f"type.coding.where(system = '{V2_0203}' and code = 'MR').exists() implies system.startsWith('{sid('ma-bn')}/')")]),
+              f"where(type.coding.where(system = '{V2_0203}' and code = 'MR').exists()).all(system.startsWith('{sid('ma-bn')}/'))")]),
          _ms("Patient.name", min=1),
          _ms("Patient.telecom"),
          _ms("Patient.gender", min=1),
@@ -142,7 +142,7 @@ PROFILES: list[tuple[str, str, str, str, list[dict]]] = [
              ("vn-lab-2", "warning", "A quantity result has a number",
               "valueQuantity.exists() implies valueQuantity.value.exists()")]},
          _ms("Observation.status"),
-         *_category_slices("Observation", "laboratory", "laboratory", "Laboratory"),
+         _ms("Observation.category", short="VN Core's laboratory slice (fixed)"),
          _ms("Observation.code"),
          _ms("Observation.subject", min=1, type=[{"code": "Reference", "targetProfile": [f"{CORE}/Patient"]}]),
          _ms("Observation.encounter"),

@@ -74,13 +74,16 @@ BHYT_TABLES = [
 #: the same identifier under the national guides' systems, preferred first (server/fhir/identifiers.py
 #: makes them one in search and matching). VN Core (Ministry of Health) wins where it has the
 #: identifier. Not aliased, on purpose: ma-bn and ma-lk (ours are per facility, VN Core's
-#: patient-internal-id and HL7 Vietnam's ma-lk are not) and cchn (VN Core has two licence
-#: systems and does not say which is the practising certificate); see docs/profiles.md.
+#: patient-internal-id and HL7 Vietnam's ma-lk are not) and cchn (VN Core has no system for the
+#: practising certificate: its two licence systems are a facility's); see docs/vn-core.md.
 ALIASES: dict[str, list[tuple[str, str]]] = {
     "cccd": [("http://fhir.ehealth.gov.vn/core/sid/national_id", "VN Core (Ministry of Health): the TheCCCD slice of vn-core-patient"),
              ("http://fhir.hl7.org.vn/core/sid/cccd", "HL7 Vietnam community guide")],
     "the-bhyt": [("http://fhir.ehealth.gov.vn/core/sid/insurance_number", "VN Core (Ministry of Health): the TheBHYT slice of vn-core-patient"),
                  ("http://fhir.hl7.org.vn/core/sid/bhyt", "HL7 Vietnam community guide")],
+    "ma-cskcb": [("http://fhir.ehealth.gov.vn/core/sid/provider-code",
+                  "VN Core (Ministry of Health): the MaCSKCB slice of vn-core-provider (VN Core's provider-code NamingSystem gives "
+                  "the operating licence's URI instead; the profile's slice is followed)")],
 }
 
 

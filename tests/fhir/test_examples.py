@@ -46,3 +46,23 @@ async def test_examples_load_twice_without_duplicates(store) -> None:
     assert (await store.search(Query("Encounter", total=True))).total == 3 + 3 + 4 + 2 + 3  # core, transfer, bhyt 130 + 3176 + 4210
     await load_examples(repo, EXAMPLES)
     assert (await store.history(HistoryQuery(), total=True)).total == before  # no new versions
+
+
+def test_every_example_meets_the_mandatory_profiles() -> None:
+    """The compose stack loads the examples with profiles mandatory (LIENTHONG_REQUIRE_PROFILES):
+    every resource of a mandatory type, from the core examples, the transfer records and the
+    insurance envelopes, meets its core profile (and so VN Core's, which ours derive from)."""
+    from mappings.bhyt_xml import read_envelope
+    from mappings.bhyt_xml.fhir import to_fhir as bhyt_to_fhir
+    from server.fhir.profiling import mandatory
+
+    bundles = [jsonio.loads(p.read_bytes()) for p in sorted(EXAMPLES.glob("*/*.bundle.json")) + sorted((EXAMPLES / "core").glob("*.json"))]
+    bundles += [jsonio.loads(jsonio.dumps(bhyt_to_fhir(ep))) for p in sorted((EXAMPLES / "bhyt").glob("*.xml")) for ep in read_envelope(p)]
+    checked = 0
+    for bundle in bundles:
+        for entry in bundle["entry"]:
+            resource = entry["resource"]
+            if resource["resourceType"] in mandatory.MANDATORY_TYPES:
+                assert [i.diagnostics for i in mandatory.problems(resource)] == [], resource["resourceType"]
+                checked += 1
+    assert checked >= 40

@@ -15,7 +15,7 @@ from ..outcome import Issue
 from .elements import fixed_or_pattern
 from .instance import element_values
 from .registry import ProfileRegistry, default_registry
-from .validator import claimed_profiles, validate
+from .validator import claimed_profiles, profile_chain, validate
 from .values import contains
 
 #: resource types whose writes must conform to a Vietnamese core profile
@@ -31,12 +31,26 @@ def core_profiles(rtype: str, registry: ProfileRegistry | None = None) -> list[d
 
 
 def _selects(sd: dict[str, Any], resource: dict[str, Any], element: str, registry: ProfileRegistry) -> bool:
-    node = registry.tree(sd).children.get(element)
-    if node is None:
-        return False
-    wanted = [p for p in [fixed_or_pattern(node.element), *(fixed_or_pattern(s.element) for s in node.slices.values())] if p is not None]
-    found = [v for v, _ in element_values(resource, element, sd["type"])]
-    return bool(wanted) and all(any(contains(value, f) for f in found) for _, value in wanted)
+    """Whether ``resource`` carries the fixed/pattern values the profile sets on ``element`` (set
+    by the profile or, where it sets none, by the nearest profile it derives from: our laboratory
+    result takes its category from VN Core's)."""
+    for layer in profile_chain(registry, sd, [], sd["type"], sd["url"]):
+        node = registry.tree(layer).children.get(element)
+        if node is None:
+            continue
+        wanted = [p for p in [fixed_or_pattern(node.element), *(fixed_or_pattern(s.element) for s in node.slices.values())] if p is not None]
+        if wanted:
+            found = [v for v, _ in element_values(resource, element, sd["type"])]
+            return all(any(contains(_codes_only(value), f) for f in found) for _, value in wanted)
+    return False
+
+
+def _codes_only(value: Any) -> Any:
+    """A CodeableConcept's codings by system and code only: the profile is chosen by its codes, and
+    the validation then says exactly what else it requires (VN Core fixes display and text too)."""
+    if isinstance(value, dict) and isinstance(value.get("coding"), list):
+        return {"coding": [{k: c[k] for k in ("system", "code") if k in c} for c in value["coding"] if isinstance(c, dict)]}
+    return value
 
 
 def default_profile(resource: dict[str, Any], registry: ProfileRegistry | None = None) -> tuple[str | None, str]:

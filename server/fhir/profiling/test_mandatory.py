@@ -69,3 +69,11 @@ def test_unknown_extensions_do_not_stop_a_write_but_misused_known_ones_do() -> N
     own_name = {"url": "http://hl7.org/fhir/StructureDefinition/humanname-own-name", "valueString": "A"}
     found = problems({"resourceType": "Patient", "gender": "male", "name": [{"family": "A", "text": "A", "extension": [own_name]}]})
     assert [i.expression for i in found] == [("Patient.name[0].extension[0]",)]
+
+
+def test_a_laboratory_result_is_held_to_vn_cores_category_exactly() -> None:
+    """lienthong-observation-lab derives from VN Core's laboratory result, which fixes the category
+    with its display and text: a result with the code alone is still recognised as laboratory, and
+    told exactly what the category must be."""
+    found = problems(obs("laboratory"))
+    assert any(i.expression == ("Observation.category[0]",) and '"text": "laboratory"' in i.diagnostics for i in found), found

@@ -109,7 +109,7 @@ def profile_issues(resource: dict[str, Any], profiles: Iterable[str] | None = No
         if sd.get("type") != rtype or sd.get("kind") != "resource":
             issues.append(finding("profile", "error", "invalid", rtype, f"the profile is for {sd.get('type')}, not {rtype}", url))
             continue
-        for layer in _chain(registry, sd, issues, rtype, url):
+        for layer in profile_chain(registry, sd, issues, rtype, url):
             issues += ProfileWalk(registry, layer, resource).run([(resource, rtype)])
     return issues
 
@@ -117,7 +117,7 @@ def profile_issues(resource: dict[str, Any], profiles: Iterable[str] | None = No
 _CORE_BASE = "http://hl7.org/fhir/StructureDefinition/"
 
 
-def _chain(registry: ProfileRegistry, sd: dict[str, Any], issues: list[Issue], rtype: str, url: str) -> list[dict[str, Any]]:
+def profile_chain(registry: ProfileRegistry, sd: dict[str, Any], issues: list[Issue], rtype: str, url: str) -> list[dict[str, Any]]:
     """``sd`` and the profiles it derives from (``baseDefinition``), down to the core type. A base
     profile the server does not know (VN Core's IPS bases) is said, as information: its own
     constraints were not checked."""
