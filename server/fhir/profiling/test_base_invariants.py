@@ -226,3 +226,25 @@ def test_profiles_copying_a_base_invariant_do_not_report_it_again() -> None:
     own = dict(copied, key="vn-1", source="http://fhir.ehealth.gov.vn/core/StructureDefinition/x")
     found = constraints.check({"constraint": [copied, own]}, BAD_PERIOD, "Patient.period", "Period", {}, "urn:p")
     assert ["invariant vn-1" in i.diagnostics for i in found] == [True]
+
+
+def test_each_shortcut_agrees_with_the_engine() -> None:
+    """Where a shortcut decides (True), the official expression evaluated by the engine holds too:
+    on sampled content of every context, and on hand-made edge cases."""
+    edge = {
+        "ext-1": [{"url": "u", "valueString": "a"}, {"url": "u", "extension": [{"url": "v", "valueCode": "c"}]},
+                  {"url": "u", "_valueString": {"extension": [{"url": "v", "valueCode": "c"}]}}, {"url": "u"},
+                  {"url": "u", "valueString": "a", "extension": [{"url": "v", "valueCode": "c"}]}, {"url": "u", "extension": []}],
+        "ref-1": [{"reference": "Patient/1"}, {"display": "x"}, {"reference": "#p"}, {"reference": "#"}],
+    }
+    checked = 0
+    for d in base_invariants.definitions():
+        shortcut = base_invariants.SHORTCUTS.get(d["key"])
+        if shortcut is None:
+            continue
+        cases = samples(d) + [(node, d["context"].split(".")[0], {"resourceType": "Patient"}) for node in edge.get(d["key"], [])]
+        for node, base, resource in cases:
+            if shortcut(node):
+                assert holds(expression(d), node, base, resource), (d["key"], node)
+                checked += 1
+    assert checked >= 10
