@@ -150,7 +150,8 @@ class Repository:
 
     def check_rules(self, resource: dict[str, Any]) -> None:
         """The write rules the settings turn on, all problems at once (422), or nothing."""
-        from .profiling import mandatory, security
+        from .profiling import mandatory  # the profile layer imports this module: import at first use
+        from .profiling.rules import security
 
         found = mandatory.problems(resource) if self.settings.require_profiles else []
         if self.settings.security_checks:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..structure.compile import read_definitions
-from .extensions import summarize
+from .rules.extensions import summarize
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "data" / "r4-extensions.json"
 CORE = "http://hl7.org/fhir/StructureDefinition/"

@@ -11,8 +11,9 @@ from typing import Any, Callable, Iterable
 
 from ..outcome import Issue
 from ..validation import validate_resource
-from . import (absolute_urls, attachments, base_invariants, bundle_references, bundle_rules, enable_when, example_urls, extensions,
-               narrative_links, search_definitions, security)
+from . import base_invariants
+from .rules import (absolute_urls, attachments, bundle_references, bundle_rules, enable_when, example_urls, extensions, narrative_links,
+                    search_definitions, security)
 from .instance import finding
 from .registry import ProfileRegistry, default_registry
 from .typed import Walk

@@ -26,8 +26,8 @@ from collections import Counter
 from typing import Any, Iterator
 from xml.etree.ElementTree import Element
 
-from ..outcome import Issue
-from .typed import Walk
+from ...outcome import Issue
+from ..typed import Walk
 
 NOT_LINKABLE = frozenset({"urn", "cid"})
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from server.fhir.profiling import attachments, validate
+from server.fhir.profiling import validate
+from server.fhir.profiling.rules import attachments
 
 NARRATIVE = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">x</div>'}
 CONTENT = "Kết quả xét nghiệm".encode()

@@ -9,10 +9,10 @@ import pytest
 
 from server.fhir.profiling import ProfileRegistry, validate
 from server.fhir.profiling.compile_extensions import compile_extensions, cross_version
-from server.fhir.profiling.extensions import core, summarize
+from server.fhir.profiling.rules.extensions import core, summarize
 
 CORE = "http://hl7.org/fhir/StructureDefinition/"
-DATA = Path(__file__).with_name("testdata")
+DATA = Path(__file__).resolve().parents[1] / "testdata"
 
 
 def patient(**content: object) -> dict:

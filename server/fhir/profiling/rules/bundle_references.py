@@ -35,11 +35,11 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Iterator
 
-from ..outcome import Issue, Severity
-from ..structure.table import structure
+from ...outcome import Issue, Severity
+from ...structure.table import structure
 from .narrative_links import scopes
 from .rest_urls import is_absolute, rest_url
-from .typed import Walk
+from ..typed import Walk
 
 NARRATIVE_LINK = "http://hl7.org/fhir/StructureDefinition/narrativeLink"
 REF, URI, NL = "reference", "uri", "narrativeLink"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.fhir.profiling import validate
-from server.fhir.profiling.example_urls import check, is_example
+from server.fhir.profiling.rules.example_urls import check, is_example
 
 
 def test_example_domains_by_host() -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from server.fhir.profiling import absolute_urls, validate
+from server.fhir.profiling import validate
+from server.fhir.profiling.rules import absolute_urls
 
 NARRATIVE = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">x</div>'}
 

@@ -20,16 +20,16 @@ from functools import lru_cache
 from importlib import resources as _files
 from typing import TYPE_CHECKING, Any, Iterable
 
-from ..outcome import Issue
-from ..structure.table import structure
-from .absolute_urls import is_absolute
+from ...outcome import Issue
+from ...structure.table import structure
+from .rest_urls import is_absolute
 from .example_urls import is_example
-from .instance import finding
-from .typed import Element, Walk
-from .walker import ProfileWalk
+from ..instance import finding
+from ..typed import Element, Walk
+from ..walker import ProfileWalk
 
 if TYPE_CHECKING:
-    from .registry import ProfileRegistry
+    from ..registry import ProfileRegistry
 
 Summary = dict[str, Any]
 RULE = "extension"

@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.fhir.fhirxml import from_xml
-from server.fhir.profiling import narrative_links, validate
+from server.fhir.profiling import validate
+from server.fhir.profiling.rules import narrative_links
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]
 
 
 def text(body: str) -> dict:

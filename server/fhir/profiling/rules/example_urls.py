@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..outcome import Issue
-from .typed import Walk
+from ...outcome import Issue
+from ..typed import Walk
 
 #: domains reserved or used for examples (RFC 2606's example.org and example.com, and the
 #: fictitious company of the FHIR examples)

@@ -10,10 +10,11 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.fhir.profiling import bundle_references, validate
-from server.fhir.profiling.bundle_references import Entries
+from server.fhir.profiling import validate
+from server.fhir.profiling.rules import bundle_references
+from server.fhir.profiling.rules.bundle_references import Entries
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 BASE = "http://bv.vn/fhir/"
 
 

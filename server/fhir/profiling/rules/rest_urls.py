@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..validation import known_resource_types
+from ...validation import known_resource_types
 
 #: a URI scheme (RFC 3986) followed by something without spaces
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S+")

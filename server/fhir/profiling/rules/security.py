@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..outcome import Issue
-from .typed import Walk
+from ...outcome import Issue
+from ..typed import Walk
 
 #: an opening, closing or empty tag: ``<script>``, ``</b>``, ``<img src=x onerror=…>``, ``<br/>``
 HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(\s[^<>]*)?/?>")

@@ -13,9 +13,9 @@ import binascii
 import hashlib
 from typing import Any
 
-from ..outcome import Issue
-from .instance import finding
-from .typed import Walk, nodes
+from ...outcome import Issue
+from ..instance import finding
+from ..typed import Walk, nodes
 
 _PROFILE = "http://hl7.org/fhir/StructureDefinition/Attachment"
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from ..outcome import Issue
-from .instance import finding
-from .typed import Walk, nodes
+from ...outcome import Issue
+from ..instance import finding
+from ..typed import Walk, nodes
 
 _PROFILE = "http://hl7.org/fhir/StructureDefinition/Questionnaire"
 

@@ -9,10 +9,11 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.fhir.profiling import bundle_rules, validate
-from server.fhir.profiling.rest_urls import is_absolute, rest_url
+from server.fhir.profiling import validate
+from server.fhir.profiling.rules import bundle_rules
+from server.fhir.profiling.rules.rest_urls import is_absolute, rest_url
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def bundle(btype: str, *entries: dict, links: list | None = None) -> dict:

@@ -10,21 +10,16 @@ each as an error; so does this module.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import Any
 
-from ..outcome import Issue
-from ..structure.table import structure
-from .instance import finding
-from .typed import Walk, nodes
+from ...outcome import Issue
+from ...structure.table import structure
+from ..instance import finding
+from ..typed import Walk, nodes
+from .rest_urls import is_absolute
 
-_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S+")
 _CORE = "http://hl7.org/fhir/StructureDefinition/"
-
-
-def is_absolute(value: str) -> bool:
-    return _ABSOLUTE.fullmatch(value) is not None
 
 
 def check(resource: dict[str, Any], walk: Walk | None = None) -> list[Issue]:

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..outcome import Issue, Severity
+from ...outcome import Issue, Severity
 from .rest_urls import is_absolute, rest_url
-from .typed import Walk
+from ..typed import Walk
 
 PAGING = ("first", "previous", "next", "last")
 #: the relations that name one URL, by Bundle type (the others: only ``self``)

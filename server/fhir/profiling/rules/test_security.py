@@ -8,7 +8,7 @@ import pytest
 from server.config import Settings
 from server.fhir.outcome import FhirError
 from server.fhir.profiling import validate
-from server.fhir.profiling.security import check, html_tag
+from server.fhir.profiling.rules.security import check, html_tag
 from server.fhir.repository import Repository
 
 NARRATIVE = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml"><b>An</b></div>'}

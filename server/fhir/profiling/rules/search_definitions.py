@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..outcome import Issue
-from ..search.registry import definition_by_id
-from ..structure.table import structure
-from .instance import finding
-from .typed import Walk, nodes
+from ...outcome import Issue
+from ...search.registry import definition_by_id
+from ...structure.table import structure
+from ..instance import finding
+from ..typed import Walk, nodes
 
 OFFICIAL = "http://hl7.org/fhir/SearchParameter/"
 _SP = "http://hl7.org/fhir/StructureDefinition/SearchParameter"
