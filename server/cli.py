@@ -53,8 +53,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     auth = None if args.auth is None else args.auth == "on"
     cors = tuple(args.cors_origin) if args.cors_origin else None
-    settings = Settings.from_env(store_url=args.store, require_profiles=True if args.require_profiles else None,
-                                 security_checks=True if args.security_checks else None, auth=auth, cors_origins=cors)
+    try:
+        settings = Settings.from_env(store_url=args.store, require_profiles=True if args.require_profiles else None,
+                                     security_checks=True if args.security_checks else None, auth=auth, cors_origins=cors,
+                                     search_handling=args.search_handling)
+    except ValueError as exc:
+        print(f"lienthong: {exc}", file=sys.stderr)
+        return 2
     if not settings.auth and not _loopback(args.host):
         print(f"lienthong: refusing to serve {args.host} with authorization off: --auth off is for local development on a loopback address (127.0.0.1, ::1) only", file=sys.stderr)
         return 2
@@ -94,6 +99,7 @@ def _serve(args: argparse.Namespace) -> int:
         "LIENTHONG_AUTH": "on" if settings.auth else "off",
         "LIENTHONG_REQUIRE_PROFILES": "1" if settings.require_profiles else "0",
         "LIENTHONG_SECURITY_CHECKS": "1" if settings.security_checks else "0",
+        "LIENTHONG_SEARCH_HANDLING": settings.search_handling,
         "LIENTHONG_CORS_ORIGINS": ",".join(settings.cors_origins),
     }
     saved = {name: os.environ.get(name) for name in worker_env}
@@ -561,6 +567,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--require-profiles", action="store_true", help="writes of the core types must conform to a Vietnamese core profile (or $LIENTHONG_REQUIRE_PROFILES=1)")
     serve.add_argument("--security-checks", action="store_true", help="refuse strings and markdown that look like embedded HTML tags (or $LIENTHONG_SECURITY_CHECKS=1)")
+    serve.add_argument("--search-handling", choices=("strict", "lenient"), default=None,
+                       help="unknown or unsupported search parameters: refused with 400 (strict, the default) or ignored and reported (lenient); $LIENTHONG_SEARCH_HANDLING; a request's 'Prefer: handling=' overrides it")
     serve.add_argument("--auth", choices=("on", "off"), default=None, help="bearer tokens on /fhir (default on; $LIENTHONG_AUTH); off only on a loopback address")
     serve.add_argument("--cors-origin", action="append", metavar="ORIGIN", help="allow this browser origin (repeatable; default: CORS off; $LIENTHONG_CORS_ORIGINS)")
     serve.add_argument("--dev-admin", action="store_true", help="on the first start (no local accounts yet), create a development admin and print its password")

@@ -28,6 +28,10 @@ class Settings:
     #: are refused on writes (422) and are errors in $validate: a defence against stored XSS in
     #: pages that show the data (env LIENTHONG_SECURITY_CHECKS=1, ``serve --security-checks``)
     security_checks: bool = False
+    #: an unknown or unsupported search parameter is refused with 400 (``strict``) or ignored
+    #: and reported in an OperationOutcome entry (``lenient``); a request's ``Prefer: handling=``
+    #: overrides it (env LIENTHONG_SEARCH_HANDLING, ``serve --search-handling``)
+    search_handling: str = "strict"
 
     # ------------------------------------------------------------- access control
     #: bearer tokens required on /fhir (env LIENTHONG_AUTH=off, ``serve --auth off``: loopback only)
@@ -47,6 +51,10 @@ class Settings:
     #: write an AuditEvent for every interaction (off only to measure its cost)
     audit: bool = True
 
+    def __post_init__(self) -> None:
+        if self.search_handling not in ("strict", "lenient"):
+            raise ValueError(f"search_handling must be strict or lenient, got {self.search_handling!r}")
+
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
         """Settings from ``LIENTHONG_*`` environment variables, then explicit overrides."""
@@ -61,7 +69,7 @@ class Settings:
             key = "LIENTHONG_" + name.upper()
             if key in os.environ:
                 env[name] = _flag(os.environ[key])
-        for name in ("token_issuer", "audience", "oidc_issuer", "oidc_audience"):
+        for name in ("token_issuer", "audience", "oidc_issuer", "oidc_audience", "search_handling"):
             key = "LIENTHONG_" + name.upper()
             if os.environ.get(key):
                 env[name] = os.environ[key]

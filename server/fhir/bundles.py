@@ -100,9 +100,11 @@ def check_entries(bundle: dict[str, Any], max_depth: int) -> dict[int, CheckedEn
 
 
 class BundleProcessor:
-    def __init__(self, repo: Repository, *, prefer_return: str = "minimal", base: str | None = None) -> None:
+    def __init__(self, repo: Repository, *, prefer_return: str = "minimal", base: str | None = None, strict_search: bool = True) -> None:
         self.repo = repo
         self.prefer_return = prefer_return
+        #: a search entry with an unknown parameter fails (its outcome names it) rather than matching more
+        self.strict_search = strict_search
         self.base = base  #: the server's FHIR base URL, for the absolute fullUrls of the entries it returns
 
     def _full_url(self, v: Version) -> str:
@@ -324,10 +326,12 @@ class BundleProcessor:
     async def _get(self, tx: Tx | None, e: Entry) -> dict[str, Any]:
         self.repo.access.require(e.type, "search" if e.id is None else "read")
         if e.id is None:
-            parsed = self.repo.parse_search(e.type, e.criteria or [], strict=False)
+            parsed = self.repo.parse_search(e.type, e.criteria or [], strict=self.strict_search)
             result = await self.repo.search(e.type, parsed, {}, tx=tx)
             resources = [{"fullUrl": self._full_url(v), "resource": body_of(v), "search": {"mode": "match"}} for v in result.matches]
             resources += [{"fullUrl": self._full_url(v), "resource": body_of(v), "search": {"mode": "include"}} for v in result.included]
+            if parsed.ignored:
+                resources.append({"resource": operation_outcome(parsed.ignored), "search": {"mode": "outcome"}})
             searchset: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "entry": resources}
             if result.total is not None:
                 searchset["total"] = result.total

@@ -40,10 +40,14 @@ def _too_large(limit: int) -> FhirError:
 
 @dataclass(frozen=True, slots=True)
 class Prefer:
-    """The ``Prefer`` header: ``return=`` and ``handling=``."""
+    """The ``Prefer`` header: ``return=`` and ``handling=``.
+
+    ``strict``: an unknown or unsupported search parameter is refused (400) rather than ignored.
+    Without ``handling=`` it is the server's ``search_handling`` setting (strict unless set to
+    lenient): ignoring a filter the client asked for would return more than it meant to see."""
 
     return_: str = "representation"
-    strict: bool = False
+    strict: bool = True
 
     @classmethod
     def of(cls, request: Request, default_return: str = "representation") -> "Prefer":
@@ -55,7 +59,11 @@ class Prefer:
         ret = values.get("return", default_return)
         if ret not in ("minimal", "representation", "OperationOutcome"):
             ret = default_return
-        return cls(ret, values.get("handling") == "strict")
+        handling = values.get("handling")
+        if handling not in ("strict", "lenient"):
+            settings = getattr(request.app.state, "settings", None)
+            handling = settings.search_handling if settings is not None else "strict"
+        return cls(ret, handling == "strict")
 
 
 def if_match(request: Request) -> int | None:

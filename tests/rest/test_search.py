@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from server.app import create_app
+
+from .conftest import SMALL_LIMITS, client_for, token_for
 from .helpers import JSON, issues, patient
 
 pytestmark = pytest.mark.anyio
@@ -172,10 +177,48 @@ async def test_cursor_tampering_is_400(client) -> None:
 
 
 async def test_unknown_parameters_lenient_or_strict(people) -> None:
-    lenient = (await people.get("Patient", params={"shoe-size": "42", "name": "duc"})).json()
+    lenient = (await people.get("Patient", params={"shoe-size": "42", "name": "duc"}, headers={"Prefer": "handling=lenient"})).json()
     assert [e for e in lenient["entry"] if e["search"]["mode"] == "outcome"]
     strict = await people.get("Patient", params={"shoe-size": "42"}, headers={"Prefer": "handling=strict"})
     assert strict.status_code == 400 and "shoe-size" in issues(strict.json())[0]["diagnostics"]
+
+
+@pytest.mark.parametrize(("name", "why"), [
+    ("name:fuzzy", "Modifier ':fuzzy' is not supported"),
+    ("_has:Foo:bar:baz", "'Foo', which this server does not store"),
+    ("shoe-size", "not defined for Patient"),
+])
+async def test_unknown_parameters_are_refused_by_default(people, name: str, why: str) -> None:
+    """Strict is the default: a filter the server cannot apply never widens the search to everyone."""
+    r = await people.get("Patient", params={name: "x"})
+    assert r.status_code == 400
+    issue = issues(r.json())[0]
+    assert issue["expression"] == [name] and why in issue["diagnostics"]
+    ok = await people.get("Patient", params={"name": "duc", "_format": "json", "_pretty": "true", "_count": "5", "_total": "accurate"})
+    assert ok.status_code == 200 and "duc" in [e["resource"]["id"] for e in ok.json()["entry"]]
+
+
+async def test_a_batch_search_entry_with_an_unknown_parameter_fails_alone(people) -> None:
+    bundle = {"resourceType": "Bundle", "type": "batch", "entry": [
+        {"request": {"method": "GET", "url": "Patient?name:fuzzy=x"}},
+        {"request": {"method": "GET", "url": "Patient?name=duc"}},
+    ]}
+    r = await people.post("", json=bundle, headers={"Content-Type": "application/fhir+json"})
+    bad, good = r.json()["entry"]
+    assert bad["response"]["status"].startswith("400") and "name:fuzzy" in str(bad["response"]["outcome"])
+    assert good["response"]["status"].startswith("200") and "duc" in [e["resource"]["id"] for e in good["resource"]["entry"]]
+
+
+async def test_lenient_search_handling_as_a_server_setting(store) -> None:
+    app = create_app(replace(SMALL_LIMITS, search_handling="lenient"), store)
+    try:
+        async with client_for(app, await token_for(app)) as c:
+            r = await c.get("Patient", params={"shoe-size": "42"})
+            assert r.status_code == 200 and r.json()["entry"][-1]["search"]["mode"] == "outcome"
+            r = await c.get("Patient", params={"shoe-size": "42"}, headers={"Prefer": "handling=strict"})
+            assert r.status_code == 400
+    finally:
+        await app.state.audit.stop()
 
 
 async def test_search_across_types_and_post_search(people) -> None:
@@ -225,3 +268,17 @@ async def test_meta_parameters_narrative_and_of_type(client) -> None:
     assert await ids(client, "Patient", _text="chuyen tuyen") == ["meta1"]
     assert await ids(client, "Patient", **{"identifier:of-type": "http://terminology.hl7.org/CodeSystem/v2-0203|MR|BN-7"}) == ["meta1"]
     assert await ids(client, "Patient", **{"_tag:missing": "true"}) == ["plain"]
+
+
+def test_search_handling_setting_from_env_and_command_line(monkeypatch) -> None:
+    from server.cli import build_parser
+    from server.config import Settings
+
+    assert Settings().search_handling == "strict"
+    monkeypatch.setenv("LIENTHONG_SEARCH_HANDLING", "lenient")
+    assert Settings.from_env().search_handling == "lenient"
+    monkeypatch.setenv("LIENTHONG_SEARCH_HANDLING", "loose")
+    with pytest.raises(ValueError, match="strict or lenient"):
+        Settings.from_env()
+    assert build_parser().parse_args(["serve", "--search-handling", "lenient"]).search_handling == "lenient"
+    assert build_parser().parse_args(["serve"]).search_handling is None

@@ -4,8 +4,8 @@ FHIR rules implemented here, once, for every store: comma-separated values OR, r
 parameters AND, modifiers (``:missing``, ``:not`` and the per-type ones), chaining one level
 (``subject:Patient.identifier=…``), reverse chaining (``_has``), and the result parameters
 (``_sort``, ``_count``, ``_total``, ``_include``, ``_revinclude``, ``_summary``, ``_elements``).
-A parameter this server does not support is ignored and reported (lenient, the default) or
-rejected (``Prefer: handling=strict``).
+A parameter this server does not support is rejected (``strict``: the HTTP layer's default) or
+ignored and reported (``Prefer: handling=lenient`` or the server's ``search_handling``).
 """
 
 from __future__ import annotations

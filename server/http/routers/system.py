@@ -19,7 +19,8 @@ async def transaction_or_batch(request: Request) -> Response:
     check_accept(request)
     repo = repo_of(request)
     bundle = await read_fhir_body(request, repo.settings)
-    processor = BundleProcessor(repo, prefer_return=Prefer.of(request, "minimal").return_, base=base_url(request))
+    prefer = Prefer.of(request, "minimal")
+    processor = BundleProcessor(repo, prefer_return=prefer.return_, base=base_url(request), strict_search=prefer.strict)
     btype, entries = processor.parse(bundle)
     state = request.scope["state"]
     state["interaction"] = btype  # for the audit trail
