@@ -107,6 +107,25 @@ async def test_chaining_and_has(people) -> None:
     assert sorted(await ids(people, "Patient", **{"_has:Observation:subject:code": "29463-7"})) == ["anh", "duc"]
 
 
+async def test_chains_of_more_than_one_level_filter(people) -> None:
+    """``subject:Patient.organization.name`` follows two references; it never widens the search."""
+    await put(people, {"resourceType": "Organization", "id": "bv", "name": "Bệnh viện Bạch Mai"})
+    await put(people, patient("001085000001", "Nguyễn", "Văn Đức") | {"id": "duc", "managingOrganization": {"reference": "Organization/bv"}})
+    await put(people, {"resourceType": "Encounter", "id": "e2", "status": "finished", "class": {"code": "AMB"}, "subject": {"reference": "Patient/anh"}})
+    assert await ids(people, "Encounter", **{"subject:Patient.organization.name": "benh vien"}) == ["e1"]
+    assert await ids(people, "Encounter", **{"subject:Patient.organization.name": "x"}) == []
+    assert sorted(await ids(people, "Observation", **{"patient.organization.name": "benh"})) == ["hr", "w1"]
+    assert await ids(people, "Observation", **{"encounter.subject:Patient.organization.name": "benh"}) == []
+    assert await ids(people, "Patient", **{"_has:Encounter:subject:subject:Patient.organization.name": "benh"}) == ["duc"]
+    for lenient in ({}, {"Prefer": "handling=lenient"}):  # a chain that cannot be followed is an error in both modes
+        r = await people.get("Encounter", params={"subject:Patient.organization.": "x"}, headers=lenient)
+        assert r.status_code == 400 and issues(r.json())[0]["expression"] == ["subject:Patient.organization."]
+        r = await people.get("Encounter", params={"subject:Patient.a.b.c.d.e": "x"}, headers=lenient)
+        assert r.status_code == 400 and "chains more than" in issues(r.json())[0]["diagnostics"]
+    r = await people.get("Encounter", params={"subject:Patient.organization.shoe-size": "x"})
+    assert r.status_code == 400 and issues(r.json())[0]["expression"] == ["subject:Patient.organization.shoe-size"]
+
+
 async def test_sort_count_total_summary_elements(people) -> None:
     assert await ids(people, "Patient", _sort="birthdate") == ["ascii", "duc", "anh"]
     assert await ids(people, "Patient", _sort="-birthdate") == ["anh", "duc", "ascii"]

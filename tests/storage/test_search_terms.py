@@ -13,6 +13,9 @@ from typing import Any
 import orjson
 import pytest
 
+from server.fhir.resource_types import RESOURCE_TYPES
+from server.fhir.search.deferred import Chain, resolve
+from server.fhir.search.registry import SearchRegistry
 from server.storage.base import HistoryQuery, Query, SortKey, Store, Version, VersionConflict, Write
 from server.storage.index import (
     ANY,
@@ -213,6 +216,27 @@ async def test_value_match_reference_number_quantity_uri(store: Store) -> None:
     assert await _ids(store, vm("url", "uri", ("uri", "prefix", "http://example.org/fhir/"))) == ["a", "b"]
     assert await _ids(store, vm("url", "uri", ("uri", "prefix", "http://example.org/fhir/b/"))) == ["b"]
     assert await _ids(store, vm("url", "uri", ("uri", "contains", "uuid"))) == ["c"]
+
+
+async def test_a_chain_of_chains_resolves_to_reference_terms_on_every_store(store: Store) -> None:
+    """``Encounter?subject:Patient.organization.name=bach``: each level is an inner search
+    (innermost first) whose matches become a reference ``in`` list; the store never sees a Chain."""
+    await _load(store)  # Patient a -> Organization/o1, b -> Organization/o2; Encounter e1 -> Patient/a
+    await put(store, "Organization", "o1", 1, ts=700, index=[StringValue("name", "benh vien bach mai", "Bệnh viện Bạch Mai")])
+    await put(store, "Organization", "o2", 1, ts=710, index=[StringValue("name", "benh vien cho ray", "Bệnh viện Chợ Rẫy")])
+    await put(store, "Encounter", "e2", 1, ts=720, index=[ReferenceValue("subject", "Patient/b")])
+    registry = SearchRegistry(RESOURCE_TYPES)
+
+    async def encounters(name: str) -> list[str]:
+        chain = Chain("subject", "Patient", Chain("organization", "Organization", vm("name", "string", ("norm", "prefix", name))))
+        where = await resolve(chain, store.search, registry)
+        assert isinstance(where, ValueMatch)  # a plain term: no joins in any store
+        return await _ids(store, where, "Encounter")
+
+    assert await encounters("benh vien bach") == ["e1"]
+    assert await encounters("benh vien cho") == ["e2"]
+    assert sorted(await encounters("benh vien")) == ["e1", "e2"]
+    assert await encounters("x") == []
 
 
 async def test_missing_and_present(store: Store) -> None:

@@ -59,12 +59,14 @@ async def resolve(term: Term | None, search: Search, registry: SearchRegistry) -
     if isinstance(term, Not):
         inner = await resolve(term.term, search, registry)
         return Not(inner)  # type: ignore[arg-type]
-    if isinstance(term, Chain):
-        versions = await _inner(search, term.target_type, term.inner, f"The chained parameter {term.param}")
+    if isinstance(term, Chain):  # the inner term may chain again: resolve it first, innermost level first
+        inner = await resolve(term.inner, search, registry)
+        versions = await _inner(search, term.target_type, inner, f"The chained parameter {term.param}")  # type: ignore[arg-type]
         targets = tuple(f"{v.type}/{v.id}" for v in versions)
         return ValueMatch(term.param, "reference", (Cond("target", "in", targets),))
     if isinstance(term, Has):
-        versions = await _inner(search, term.source_type, term.inner, "_has")
+        inner = await resolve(term.inner, search, registry)  # a chain (or _has) inside _has
+        versions = await _inner(search, term.source_type, inner, "_has")  # type: ignore[arg-type]
         param = registry.get(term.source_type, term.ref_param)
         ids: set[str] = set()
         for v in versions:

@@ -1,8 +1,8 @@
 """Turn a search query string into store terms and result options; report what was not understood.
 
 FHIR rules implemented here, once, for every store: comma-separated values OR, repeated
-parameters AND, modifiers (``:missing``, ``:not`` and the per-type ones), chaining one level
-(``subject:Patient.identifier=…``), reverse chaining (``_has``), and the result parameters
+parameters AND, modifiers (``:missing``, ``:not`` and the per-type ones), chaining to any depth up to
+:data:`MAX_CHAIN` (``subject:Patient.identifier=…``, ``subject:Patient.organization.name=…``), reverse chaining (``_has``), and the result parameters
 (``_sort``, ``_count``, ``_total``, ``_include``, ``_revinclude``, ``_summary``, ``_elements``).
 A parameter this server does not support is rejected (``strict``: the HTTP layer's default) or
 ignored and reported (``Prefer: handling=lenient`` or the server's ``search_handling``).
@@ -21,6 +21,9 @@ from .deferred import Chain, Has
 from .elements import parse_elements, parse_summary
 from .registry import SearchParam, SearchRegistry
 from .terms import KINDS, build_term
+
+#: deepest chain accepted (``a.b.c.d``); each level is one inner search
+MAX_CHAIN = 4
 
 #: parameters that shape the result rather than select resources
 RESULT_PARAMS = frozenset({"_count", "_total", "_format", "_pretty", "_cursor", "_sort", "_include", "_revinclude", "_summary", "_elements", "_type"})
@@ -169,24 +172,34 @@ class SearchParser:
             raise _Unsupported(f"Modifier ':{modifier}' is not supported for {param.type} parameter '{param.code}'")
         return term
 
-    def _chain(self, resource_types: tuple[str, ...], raw_name: str, value: str) -> Term:
+    def _chain(self, resource_types: tuple[str, ...], raw_name: str, value: str, whole: str = "") -> Term:
+        """``ref[:Type].inner``; ``inner`` may chain again (``subject:Patient.organization.name``),
+        each level one :class:`Chain` whose inner search is resolved first."""
+        whole = whole or raw_name  # the parameter as the client wrote it, for the errors
         head, _, inner_name = raw_name.partition(".")
-        if "." in inner_name:
-            raise _Unsupported(f"Chaining more than one level ('{raw_name}') is not supported")
+        if whole.count(".") > MAX_CHAIN:
+            raise bad_request(f"'{whole}' chains more than {MAX_CHAIN} levels", whole, code="too-costly")
+        if not inner_name:
+            raise bad_request(f"'{whole}' names no parameter after a '.'", whole)
         name, _, type_modifier = head.partition(":")
         param = self._lookup(resource_types, name)
         if param.type != "reference":
-            raise bad_request(f"'{name}' is not a reference parameter and cannot be chained", raw_name)
+            raise bad_request(f"'{name}' is not a reference parameter and cannot be chained", whole)
         targets = (type_modifier,) if type_modifier else param.targets
         if type_modifier and type_modifier not in param.targets:
-            raise bad_request(f"'{name}' cannot refer to {type_modifier} (it refers to {', '.join(param.targets)})", raw_name)
+            raise bad_request(f"'{name}' cannot refer to {type_modifier} (it refers to {', '.join(param.targets)})", whole)
         chains: list[Term] = []
+        inner_param = inner_name.split(".", 1)[0].split(":", 1)[0]
         for target in targets:
-            if target not in self.registry.types or self.registry.get(target, inner_name.split(":")[0]) is None:
+            if target not in self.registry.types or self.registry.get(target, inner_param) is None:
                 continue
-            chains.append(Chain(name, target, self._param((target,), inner_name, value)))
+            if "." in inner_name:
+                inner = self._chain((target,), inner_name, value, whole)
+            else:
+                inner = self._param((target,), inner_name, value)
+            chains.append(Chain(name, target, inner))
         if not chains:
-            raise _Unsupported(f"No target type of '{name}' has a search parameter '{inner_name}'")
+            raise _Unsupported(f"No target type of '{name}' has a search parameter '{inner_param}'")
         return _or(chains)
 
     def _has(self, resource_types: tuple[str, ...], raw_name: str, value: str) -> Term:
