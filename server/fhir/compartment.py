@@ -24,16 +24,22 @@ def compartment() -> dict[str, tuple[str, ...]]:
 
 def compartment_term(registry: SearchRegistry, patient_id: str, types: tuple[str, ...] | frozenset[str]) -> Term:
     """The Patient itself, or a resource of ``types`` whose compartment parameters point at it."""
+    return compartments_term(registry, (patient_id,), types)
+
+
+def compartments_term(registry: SearchRegistry, patient_ids: tuple[str, ...], types: tuple[str, ...] | frozenset[str]) -> Term:
+    """The Patients themselves, or a resource of ``types`` in the compartment of any of them."""
     by_param: dict[str, list[str]] = defaultdict(list)
     for rtype, params in compartment().items():
         if rtype in types:
             for p in params:
                 if registry.get(rtype, p) is not None:
                     by_param[p].append(rtype)
-    target = (Cond("target", "eq", f"Patient/{patient_id}"),)
+    refs = tuple(f"Patient/{i}" for i in patient_ids)
+    target = (Cond("target", "eq", refs[0]) if len(refs) == 1 else Cond("target", "in", refs),)
     terms: list[Term] = [All((TypeIs(tuple(sorted(ts))), ValueMatch(p, "reference", target))) for p, ts in sorted(by_param.items())]
     if "Patient" in types:
-        terms.insert(0, All((TypeIs(("Patient",)), IdIn((patient_id,)))))
+        terms.insert(0, All((TypeIs(("Patient",)), IdIn(patient_ids))))
     return AnyOf(tuple(terms))
 
 

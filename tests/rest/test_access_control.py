@@ -210,6 +210,29 @@ async def test_history_everything_and_bundles_stay_in_the_compartment(world) -> 
         assert r.status_code == 404
 
 
+async def test_type_level_everything_gives_a_patient_token_its_own_record_only(world) -> None:  # type: ignore[no-untyped-def]
+    """``Patient/$everything`` walked to the end (``_count=3``): only patient A's compartment, each once."""
+    async with await _patient_client(world) as c:
+        seen: list[str] = []
+        r = await c.get("Patient/$everything", params={"_count": "3"})
+        while True:
+            assert r.status_code == 200, r.text[:300]
+            _assert_only(r.json(), A)
+            seen += [f"{x['resourceType']}/{x['id']}" for x in _resources(r.json())]
+            nxt = next((link["url"] for link in r.json()["link"] if link["relation"] == "next"), None)
+            if nxt is None:
+                break
+            r = await c.get(nxt)
+        assert sorted(seen) == sorted(k for k, owner in OWNER.items() if owner == A)
+    async with client_for(world, await token_for(world, "system/Patient.rs")) as c:  # Patients, nothing of their compartments
+        r = await c.get("Patient/$everything")
+        assert r.status_code == 200
+        assert {x["resourceType"] for x in _resources(r.json())} == {"Patient"}
+    async with client_for(world, await token_for(world, "system/Observation.rs")) as c:
+        r = await c.get("Patient/$everything")
+        assert r.status_code == 403 and "Patient" in issues(r.json())[0]["diagnostics"]
+
+
 async def test_patient_context_writes_stay_in_the_compartment(world) -> None:  # type: ignore[no-untyped-def]
     async with await _patient_client(world, A, "patient/Observation.cruds") as c:
         mine = {"resourceType": "Observation", "status": "final", "code": {"text": "x"}, "subject": {"reference": f"Patient/{A}"}}

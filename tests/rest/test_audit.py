@@ -42,6 +42,14 @@ async def test_who_opened_my_record_is_one_search(app, client) -> None:  # type:
     assert read["agent"][0]["network"]["address"] == "127.0.0.1" and read["outcome"] == "0"
 
 
+async def test_type_level_everything_is_audited_with_what_it_showed(app, client) -> None:  # type: ignore[no-untyped-def]
+    pid = (await client.post("Patient", json={"resourceType": "Patient", "name": [{"family": "Võ"}]})).json()["id"]
+    async with client_for(app, await token_for(app, "user/*.rs", client_id="workspace", user="bs.lan", role="doctor")) as doctor:
+        assert (await doctor.get("Patient/$everything")).status_code == 200
+    log = await _events(app, patient=f"Patient/{pid}")
+    assert [e["subtype"][0]["code"] for e in log if e["agent"][0]["who"]["identifier"]["value"] == "bs.lan"] == ["operation"]
+
+
 async def test_a_write_is_audited_inside_its_own_unit_of_work(app, client) -> None:  # type: ignore[no-untyped-def]
     r = await client.post("Patient", json={"resourceType": "Patient"})
     pid = r.json()["id"]

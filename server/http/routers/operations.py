@@ -9,7 +9,7 @@ from mappings.transfer54.xml_form import write_xml
 
 from ... import jsonio
 from ...fhir.operations.bhyt import export_bhyt, import_bhyt
-from ...fhir.operations.everything import everything
+from ...fhir.operations.everything import everything, everything_all
 from ...fhir.operations.transfer54 import export_transfer54, import_transfer54, read_record
 from ...fhir.outcome import FhirError
 from ...fhir.paging import decode_cursor
@@ -22,18 +22,28 @@ from .search import searchset
 router = APIRouter()
 
 
+@router.get("/Patient/$everything")
+async def patients_everything(request: Request) -> Response:
+    """Every Patient the token may see, each with its compartment and what it refers to, paged."""
+    return await _everything(request, None)
+
+
 @router.get("/Patient/{id_}/$everything")
 async def patient_everything(request: Request, id_: str) -> Response:
     """The Patient compartment plus what it refers to, paged (``_since``, ``_type``, ``_count``)."""
+    return await _everything(request, id_)
+
+
+async def _everything(request: Request, id_: str | None) -> Response:
     check_accept(request)
     repo = repo_of(request)
     params = [(k, v) for k, v in query_items(request) if k in ("_since", "_type", "_count", "_cursor")]
     state = decode_cursor(dict(params).get("_cursor"))
-    result = await everything(repo, id_, params, state)
+    result = await (everything_all(repo, params, state) if id_ is None else everything(repo, id_, params, state))
     applied = [(k, v) for k, v in params if k in ("_since", "_type")]
     count = int(dict(params).get("_count", repo.settings.default_count))
     shown = ParsedSearch(None, count, "accurate", applied=applied)
-    url = f"{base_url(request)}/Patient/{id_}/$everything"
+    url = f"{base_url(request)}/Patient/{'' if id_ is None else id_ + '/'}$everything"
     return fhir_response(searchset(base_url(request), url, shown, result, state), pretty=wants_pretty(request))
 
 
