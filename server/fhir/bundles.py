@@ -330,8 +330,8 @@ class BundleProcessor:
             result = await self.repo.search(e.type, parsed, {}, tx=tx)
             resources = [{"fullUrl": self._full_url(v), "resource": body_of(v), "search": {"mode": "match"}} for v in result.matches]
             resources += [{"fullUrl": self._full_url(v), "resource": body_of(v), "search": {"mode": "include"}} for v in result.included]
-            if parsed.ignored:
-                resources.append({"resource": operation_outcome(parsed.ignored), "search": {"mode": "outcome"}})
+            if parsed.ignored or result.notes:
+                resources.append({"resource": operation_outcome(parsed.ignored + result.notes), "search": {"mode": "outcome"}})
             searchset: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "entry": resources}
             if result.total is not None:
                 searchset["total"] = result.total

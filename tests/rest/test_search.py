@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from server.app import create_app
+from server.fhir.search import includes
 
 from .conftest import SMALL_LIMITS, client_for, token_for
 from .helpers import JSON, issues, patient
@@ -105,6 +106,22 @@ async def test_chaining_and_has(people) -> None:
     assert sorted(await ids(people, "Observation", **{"patient.name": "tran"})) == ["w2"]
     assert await ids(people, "Patient", **{"_has:Observation:patient:code": "8867-4"}) == ["duc"]
     assert sorted(await ids(people, "Patient", **{"_has:Observation:subject:code": "29463-7"})) == ["anh", "duc"]
+
+
+async def test_includes_cut_at_the_cap_say_so(people, monkeypatch) -> None:
+    """Beyond MAX_INCLUDED the Bundle carries an outcome entry naming the cap; below it, none."""
+    monkeypatch.setattr(includes, "MAX_INCLUDED", 2)
+    r = (await people.get("Patient", params={"_id": "duc", "_revinclude": "*"})).json()  # w1, hr, e1 refer to duc
+    assert len([e for e in r["entry"] if e["search"]["mode"] == "include"]) == 2
+    outcome = [e["resource"] for e in r["entry"] if e["search"]["mode"] == "outcome"]
+    assert len(outcome) == 1
+    issue = outcome[0]["issue"][0]
+    assert issue["code"] == "too-costly" and issue["expression"] == ["_revinclude"] and "cut at 2" in issue["diagnostics"]
+    r = (await people.get("Observation", params={"_id": "w1", "_include": "Observation:subject"})).json()
+    assert not [e for e in r["entry"] if e["search"]["mode"] == "outcome"]
+    batch = {"resourceType": "Bundle", "type": "batch", "entry": [{"request": {"method": "GET", "url": "Patient?_id=duc&_revinclude=*"}}]}
+    inner = (await people.post("", json=batch, headers=JSON)).json()["entry"][0]["resource"]
+    assert [e for e in inner["entry"] if e["search"]["mode"] == "outcome"]
 
 
 async def test_chains_of_more_than_one_level_filter(people) -> None:

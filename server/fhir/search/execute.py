@@ -14,7 +14,7 @@ from typing import Any, Awaitable, Callable
 
 from ...storage.base import Page, Query, Version
 from ...storage.index import All, Term, TypeIs
-from ..outcome import bad_request
+from ..outcome import Issue, bad_request
 from .deferred import resolve
 from .includes import included
 from .parse import ParsedSearch
@@ -30,6 +30,8 @@ class SearchResult:
     total: int | None = None
     next_state: dict[str, Any] | None = None
     prev_state: dict[str, Any] | None = None
+    #: what the Bundle must say about this page (an OperationOutcome entry): includes cut short
+    notes: list[Issue] = field(default_factory=list)
 
 
 def sort_fingerprint(parsed: ParsedSearch) -> str:
@@ -67,5 +69,10 @@ async def run_search(search: Search, registry: SearchRegistry, resource_type: st
     elif has_prev and not keys and after is not None:
         result.prev_state = {"s": fingerprint, "b": list(after)}  # past the end: previous ends at the cursor
     if (parsed.includes or parsed.revincludes) and versions:
-        result.included = await included(search, registry, versions, parsed.includes, parsed.revincludes)
+        found = await included(search, registry, versions, parsed.includes, parsed.revincludes)
+        result.included = found.versions
+        if found.cut_at is not None:
+            asked = tuple(n for n, used in (("_include", parsed.includes), ("_revinclude", parsed.revincludes)) if used)
+            result.notes.append(Issue("too-costly", f"{' and '.join(asked)} were cut at {found.cut_at} resources for this page; more exist. "
+                                      "Ask for fewer matches per page (_count) or narrow the search to get the rest", asked, "warning"))
     return result

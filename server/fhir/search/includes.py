@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Awaitable, Callable
 
 from ...storage.base import Page, Query, Version
@@ -39,9 +40,19 @@ def _targets(registry: SearchRegistry, v: Version, inc: "Include") -> set[tuple[
     return found
 
 
-async def included(search: Search, registry: SearchRegistry, matches: list[Version], includes: list["Include"], revincludes: list["Include"]) -> list[Version]:
+@dataclass(slots=True)
+class Included:
+    versions: list[Version]
+    #: the cap when some resources to include were left out (more than :data:`MAX_INCLUDED`)
+    cut_at: int | None = None
+
+
+async def included(search: Search, registry: SearchRegistry, matches: list[Version], includes: list["Include"], revincludes: list["Include"]) -> Included:
+    """What the page's ``_include``/``_revinclude`` bring, at most :data:`MAX_INCLUDED` (and
+    whether more were left out, which the Bundle then says)."""
     seen = {(v.type, v.id) for v in matches}
     out: list[Version] = []
+    cut = False
     frontier = matches
     for round_ in range(MAX_ROUNDS):
         fwd = [i for i in includes if round_ == 0 or i.iterate]
@@ -57,7 +68,7 @@ async def included(search: Search, registry: SearchRegistry, matches: list[Versi
                         if (t, i) not in seen:
                             wanted[t].add(i)
         for t, ids in wanted.items():
-            found += (await search(Query(t, IdIn(tuple(sorted(ids))), limit=MAX_INCLUDED))).versions
+            found += (await search(Query(t, IdIn(tuple(sorted(ids))), limit=MAX_INCLUDED + 1))).versions
         refs = tuple(f"{v.type}/{v.id}" for v in frontier)
         for inc in rev:
             if inc.source_type == "*":  # any stored type, through any of its reference parameters
@@ -66,12 +77,18 @@ async def included(search: Search, registry: SearchRegistry, matches: list[Versi
                 names = _reference_params(registry, inc.source_type, inc.param)
             term: Term = AnyOf(tuple(ValueMatch(n, "reference", (Cond("target", "in", refs),)) for n in names))
             source = None if inc.source_type == "*" else inc.source_type
-            found += (await search(Query(source, term, limit=MAX_INCLUDED))).versions
+            found += (await search(Query(source, term, limit=MAX_INCLUDED + 1))).versions
         fresh = []
         for v in found:
-            if (v.type, v.id) not in seen and len(out) + len(fresh) < MAX_INCLUDED:
-                seen.add((v.type, v.id))
-                fresh.append(v)
+            if (v.type, v.id) in seen:
+                continue
+            if len(out) + len(fresh) >= MAX_INCLUDED:
+                cut = True
+                break
+            seen.add((v.type, v.id))
+            fresh.append(v)
         out += fresh
         frontier = fresh
-    return out
+        if cut:
+            break
+    return Included(out, MAX_INCLUDED if cut else None)

@@ -39,8 +39,8 @@ def searchset(base: str, url: str, parsed: ParsedSearch, result: SearchResult, s
         for v in versions:
             resource = trim(body_of(v), parsed.summary, parsed.elements)
             entries.append({"fullUrl": f"{base}/{v.type}/{v.id}", "resource": resource, "search": {"mode": mode}})
-    if parsed.ignored:
-        entries.append({"resource": operation_outcome(parsed.ignored), "search": {"mode": "outcome"}})
+    if parsed.ignored or result.notes:
+        entries.append({"resource": operation_outcome(parsed.ignored + result.notes), "search": {"mode": "outcome"}})
     bundle["entry"] = entries
     return bundle
 
