@@ -557,7 +557,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--store", default=None, help=f"sqlite:///path.db or mongodb://… (default: $LIENTHONG_STORE or {DEFAULT_STORE})")
-    serve.add_argument("--load-examples", metavar="DIR", default=None, help="load the example bundles in DIR at start-up")
+    serve.add_argument("--load-examples", metavar="DIR", default=None, help="load the examples in DIR at start-up into an empty store (a store holding resources is left as it is)")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--require-profiles", action="store_true", help="writes of the core types must conform to a Vietnamese core profile (or $LIENTHONG_REQUIRE_PROFILES=1)")
     serve.add_argument("--security-checks", action="store_true", help="refuse strings and markdown that look like embedded HTML tags (or $LIENTHONG_SECURITY_CHECKS=1)")
