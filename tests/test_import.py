@@ -519,3 +519,20 @@ def test_the_batched_path_stores_what_one_episode_at_a_time_stores(tmp_path: Pat
     assert asyncio.run(one("batched", workers=0, window=16)) == sequential
     assert asyncio.run(one("workers", workers=2)) == sequential
     assert sequential[0]["episodes"]["unchanged"] > 0 and sequential[1][1] > 0
+
+
+@pytest.mark.parametrize("workers", ["0", "1"])
+def test_a_table_held_as_inline_xml_is_stored_with_a_warning_per_table(tmp_path: Path, capsys, workers: str) -> None:
+    """An envelope whose NOIDUNGFILE holds the table as XML elements, not base64: stored, with a
+    warning per table in the report, and it reads back from the store as the base64 original."""
+    data = ROOT / "mappings" / "bhyt_xml" / "testdata"
+    (expected,) = read_envelope(data / "realistic" / "plain.xml")
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    report_file = tmp_path / "r.json"
+    assert import_(str(data / "inline-xml.xml"), "--store", url, "--report", str(report_file), "--quarantine", str(tmp_path / "q"), "--workers", workers) == 0
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    assert report["episodes"]["stored"] == 1 and report["episodes"]["failed"] == 0
+    (warned,) = report["warnings"]
+    assert warned["warnings"] == [f"{t}: NOIDUNGFILE held the table as inline XML, not base64 (read as it is)" for t in expected.tables]
+    assert "not base64" in capsys.readouterr().out
+    assert stored(url) == [expected.ma_lk]

@@ -7,6 +7,10 @@ size of the file.  (We drive expat — the parser under ``xml.etree`` — direct
 ``XMLPullParser``, plus handlers that make the parser itself refuse DOCTYPE/ENTITY and byte offsets
 to keep the signature verbatim.)
 
+A NOIDUNGFILE that holds its table as XML elements rather than base64 text (an export option of some
+hospital software) is read all the same: the elements are written back out as the table document,
+and the episode carries a note saying so (a warning in the import report).
+
 Safety: DOCTYPE / ENTITY declarations are refused in the envelope (``UnsafeXMLError``, nothing is
 read) and in every decoded table document (that HOSO becomes a ``BrokenEpisode``): the bytes are
 scanned before parsing and the parser refuses them too.  Sizes are capped per decoded table and per
@@ -105,6 +109,8 @@ class RawHoso:
     max_table_bytes: int = MAX_TABLE_BYTES
     #: not known before decoding (for the report of a worker that died)
     ma_lk: str | None = None
+    #: what the reader passed over or accepted (e.g. a table held as inline XML), for Episode.notes
+    notes: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- safe expat
@@ -248,7 +254,8 @@ def decode_base64(parts: list[str]) -> bytes:
 # --------------------------------------------------------------------------- one HOSO
 
 class _Hoso:
-    __slots__ = ("position", "start", "files", "size", "reasons", "loai", "content", "in_loai", "in_content")
+    __slots__ = ("position", "start", "files", "size", "reasons", "loai", "content", "in_loai", "in_content",
+                 "content_depth", "inline", "notes")
 
     def __init__(self, position: int, start: int = 0):
         self.position = position
@@ -260,6 +267,9 @@ class _Hoso:
         self.content: list[str] = []
         self.in_loai = False
         self.in_content = False
+        self.content_depth = 0  # depth of the open NOIDUNGFILE (elements below it: inline XML)
+        self.inline = False  # the current NOIDUNGFILE holds XML elements, not base64
+        self.notes: list[str] = []
 
 
 def finish_hoso(raw: RawHoso) -> Result:
@@ -267,6 +277,7 @@ def finish_hoso(raw: RawHoso) -> Result:
     h = _Hoso(raw.position)
     h.files = [(loai, [text]) for loai, text in raw.files]
     h.reasons = list(raw.reasons)
+    h.notes = list(raw.notes)
     result = _finish_hoso(h, raw.max_table_bytes)
     result.span = raw.span
     return result
@@ -274,7 +285,7 @@ def finish_hoso(raw: RawHoso) -> Result:
 
 def _finish_hoso(h: _Hoso, max_table_bytes: int) -> Result:
     reasons = list(h.reasons)
-    notes: list[str] = []
+    notes: list[str] = list(h.notes)
     tables: dict[str, list[Record]] = {}
     for loai, parts in h.files:
         table = normalise_table_name(loai)
@@ -380,7 +391,9 @@ class EnvelopeReader:
         if self._sig_start is not None:
             return
         h = self._hoso
-        if name == "HOSO" and h is None:
+        if h is not None and h.in_content:
+            self._inline_start(h, name, _attrs)
+        elif name == "HOSO" and h is None:
             self._count += 1
             self._hoso = _Hoso(self._count, self._parser.CurrentByteIndex)
         elif h is not None:
@@ -390,6 +403,8 @@ class EnvelopeReader:
                 h.in_loai = True
             elif name == "NOIDUNGFILE":
                 h.in_content = True
+                h.content_depth = len(stack)
+                h.inline = False
         elif name in ("MACSKCB", "NGAYLAP", "SOLUONGHOSO"):
             self._text, self._text_size = [], 0
         elif name == "CHUKYDONVI" and len(stack) == 2:
@@ -406,7 +421,9 @@ class EnvelopeReader:
                 self._sig_start = None
             return
         h = self._hoso
-        if h is not None:
+        if h is not None and h.in_content and depth > h.content_depth:
+            self._inline_text(h, f"</{name}>")
+        elif h is not None:
             if name == "HOSO":
                 span = (h.start, self._element_end())
                 if self._decode:
@@ -414,7 +431,7 @@ class EnvelopeReader:
                     result.span = span
                 else:
                     result = RawHoso(h.position, span, [(loai, "".join(parts)) for loai, parts in h.files],
-                                     h.reasons, self._max_table)
+                                     h.reasons, self._max_table, notes=h.notes)
                 self._ready.append(result)
                 self._hoso = None
             elif name == "LOAIHOSO":
@@ -422,15 +439,36 @@ class EnvelopeReader:
             elif name == "NOIDUNGFILE":
                 h.in_content = False
             elif name == "FILEHOSO":
+                if h.inline:
+                    h.content = _inline_as_base64(h, "".join(h.loai))
+                    h.inline = False
                 h.files.append(("".join(h.loai), h.content))
                 h.loai, h.content = [], []
         elif name in ("MACSKCB", "NGAYLAP", "SOLUONGHOSO") and self._text is not None:
             setattr(self.header, name.lower(), "".join(self._text).strip())
             self._text = None
 
+    def _inline_start(self, h: _Hoso, name: str, attrs: dict[str, str]) -> None:
+        """An element inside NOIDUNGFILE: the table written inline; kept as XML text."""
+        if not h.inline:
+            h.inline = True
+            if "".join(h.content).strip():
+                h.reasons.append(f"{normalise_table_name(''.join(h.loai)) or repr(''.join(h.loai))}: "
+                                 "NOIDUNGFILE mixes base64 text and XML elements")
+            h.content = []
+        attributes = "".join(f' {k}="{_escape(v, attribute=True)}"' for k, v in attrs.items())
+        self._inline_text(h, f"<{name}{attributes}>")
+
+    def _inline_text(self, h: _Hoso, text: str) -> None:
+        h.size += len(text)
+        if h.size <= self._max_hoso:
+            h.content.append(text)
+
     def _data(self, text):
         h = self._hoso
         if h is not None:
+            if h.in_content and h.inline:
+                text = _escape(text)
             if h.in_content:
                 h.size += len(text)
                 if h.size > self._max_hoso:
@@ -520,6 +558,18 @@ class EnvelopeReader:
             self._window = bytearray()
             if close:
                 src.close()
+
+
+def _escape(text: str, *, attribute: bool = False) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace('"', "&quot;").replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#9;") if attribute else text.replace("\r", "&#13;")
+
+
+def _inline_as_base64(h: _Hoso, loai: str) -> list[str]:
+    """The inline table as the base64 text the decoder expects, with a note for the report."""
+    h.notes.append(f"{normalise_table_name(loai) or repr(loai)}: NOIDUNGFILE held the table as inline XML, "
+                   "not base64 (read as it is)")
+    return [base64.b64encode("".join(h.content).encode("utf-8")).decode("ascii")]
 
 
 def _tag_end(buf: bytearray, start: int) -> int:
