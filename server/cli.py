@@ -533,7 +533,8 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
         "import",
         help="import files and folders of insurance envelopes and transfer records, each episode atomically",
         description="Files are recognised by content: GIAMDINHHS envelopes, transfer records (JSON or XML); "
-        "anything else is reported as skipped. Exit status: 0 all stored, 1 some failed, 2 usage error.",
+        "anything else is reported as skipped. Exit status: 0 every file imported whole, 1 some episode failed "
+        "or some file was skipped or unreadable, 2 usage error.",
     )
     imp.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (read recursively)")
     where = imp.add_mutually_exclusive_group()

@@ -47,6 +47,9 @@ MAX_SIGNATURE_BYTES = 16 * 1024 * 1024
 _WINDOW = 1024 * 1024  # raw bytes kept behind the parser (to copy CHUKYDONVI verbatim)
 
 _B64_WS = b" \t\r\n\f\v"
+#: what a GIAMDINHHS holds; any other child is read past and reported (``EnvelopeReader.warnings``)
+ENVELOPE_PARTS = frozenset({"THONGTINDONVI", "THONGTINHOSO", "CHUKYDONVI"})
+_MAX_UNKNOWN_NAMES = 20  # distinct unknown names counted one by one; the rest together
 _LOAI = re.compile(r"^\s*xml\s*0*(\d+)\s*$", re.IGNORECASE)
 
 Record = dict[str, str]
@@ -371,6 +374,8 @@ class EnvelopeReader:
         self._window_start = 0
         self._sig_start: int | None = None
         self._sig_depth = 0
+        self._unknown: dict[str, int] = {}  # unknown child of GIAMDINHHS → how many times
+        self._unknown_others = 0
         self._iter = self._run()
 
     def __iter__(self):
@@ -382,6 +387,17 @@ class EnvelopeReader:
     def read_all(self) -> list[Result]:
         return list(self)
 
+    @property
+    def warnings(self) -> list[str]:
+        """What the envelope holds besides its parts, read past (complete once exhausted): each
+        unknown element directly inside <GIAMDINHHS> named once, with how many times it appears."""
+        if not self._unknown:
+            return []
+        named = ", ".join(f"<{n}> ({c} time{'s' if c > 1 else ''})" for n, c in self._unknown.items())
+        if self._unknown_others:
+            named += f", and {self._unknown_others} more of other names"
+        return [f"<GIAMDINHHS> holds element(s) an envelope does not have, ignored: {named}"]
+
     # -- expat handlers
     def _start(self, name, _attrs):
         stack = self._stack
@@ -390,6 +406,8 @@ class EnvelopeReader:
         stack.append(name)
         if self._sig_start is not None:
             return
+        if len(stack) == 2 and name not in ENVELOPE_PARTS and name != "HOSO":
+            self._count_unknown(name)
         h = self._hoso
         if h is not None and h.in_content:
             self._inline_start(h, name, _attrs)
@@ -447,6 +465,14 @@ class EnvelopeReader:
         elif name in ("MACSKCB", "NGAYLAP", "SOLUONGHOSO") and self._text is not None:
             setattr(self.header, name.lower(), "".join(self._text).strip())
             self._text = None
+
+    def _count_unknown(self, name: str) -> None:
+        if name in self._unknown:
+            self._unknown[name] += 1
+        elif len(self._unknown) < _MAX_UNKNOWN_NAMES:
+            self._unknown[name] = 1
+        else:
+            self._unknown_others += 1
 
     def _inline_start(self, h: _Hoso, name: str, attrs: dict[str, str]) -> None:
         """An element inside NOIDUNGFILE: the table written inline; kept as XML text."""

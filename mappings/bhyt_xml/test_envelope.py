@@ -273,3 +273,40 @@ def test_inline_xml_keeps_escaped_text_and_refuses_mixing():
     assert isinstance(mixed, BrokenEpisode) and any("mixes base64 text and XML elements" in r for r in mixed.reasons)
     (junk,) = read_envelope(io.BytesIO(envelope([("XML1", inline + "trailing")])))
     assert isinstance(junk, BrokenEpisode) and junk.reasons[0].startswith("XML1:")
+
+
+# --------------------------------------------------------------------------- unknown elements in GIAMDINHHS
+
+def _with_junk(n: int) -> bytes:
+    base = envelope([("XML1", b64(xml1_130()))])
+    return base.replace(b"<THONGTINDONVI>", b"<JUNK><A><B>x</B></A></JUNK>" * n + b"<EXTRA/><THONGTINDONVI>", 1)
+
+
+def test_unknown_elements_inside_giamdinhhs_are_reported_once_with_a_count():
+    reader = read_envelope(io.BytesIO(_with_junk(3)))
+    assert [type(e) for e in reader] == [Episode]
+    (warning,) = reader.warnings
+    assert "<JUNK> (3 times)" in warning and "<EXTRA> (1 time)" in warning
+    assert "THONGTINDONVI" not in warning and "<A>" not in warning  # only direct children, only unknown ones
+    plain = read_envelope(io.BytesIO(envelope([("XML1", b64(xml1_130()))])))
+    list(plain)
+    assert plain.warnings == []
+
+
+def test_junk_costs_linear_time():
+    """500,000 unknown nested elements: read in bounded time, and the cost grows linearly."""
+    import time
+
+    def cost(n: int) -> float:
+        best = float("inf")
+        for _ in range(2):
+            data = _with_junk(n)
+            started = time.perf_counter()
+            reader = read_envelope(io.BytesIO(data))
+            assert len(list(reader)) == 1
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    small, large = cost(50_000), cost(500_000)
+    assert large < 10 * small * 2.5, (small, large)  # 10x the junk: about 10x the time, far from 100x
+    assert large < 30
