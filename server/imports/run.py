@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,7 @@ from .quarantine import NOTES_JSON, NOTES_TEXT, Held, Quarantine
 from .recognition import Kind, recognise
 from .report import Accepted, FileProblem, Failure, Report
 from .targets import Target
+from .workers import start_worker
 
 
 class Progress:
@@ -66,7 +68,9 @@ class ImportRun:
         pool = None
         if self.workers > 0:
             # spawn, not fork: the parent holds an event loop and open database connections
-            pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            # start_worker: the workers exit with this process, even when it is killed with kill -9
+            pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=start_worker, initargs=(os.getpid(),))
         self._pool = pool
         try:
             for found in files:
