@@ -3,6 +3,9 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# make run PORT=9000 DATA=/srv/lienthong.db
+PORT   ?= 8080
+DATA   ?= ./data/lienthong.db
 
 .PHONY: run test bench clean
 
@@ -13,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/lienthong serve --host 127.0.0.1 --port 8080 --store sqlite:///./data/lienthong.db --load-examples examples --dev-admin
+	$(BIN)/lienthong serve --host 127.0.0.1 --port $(PORT) --store sqlite:///$(DATA) --load-examples examples --dev-admin
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2

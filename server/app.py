@@ -44,9 +44,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await store.open()
         if examples is not None:
-            from .examples import load_examples
+            from .examples import load_examples_into_empty
 
-            await load_examples(repo, examples)
+            await load_examples_into_empty(repo, examples)
         try:
             yield
         finally:
@@ -78,14 +78,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
 
 
 async def load_examples_once(settings: Settings, folder: Path) -> None:
-    """Load ``folder`` into the store before any worker starts (``serve --load-examples``),
+    """Load ``folder`` into an empty store before any worker starts (``serve --load-examples``),
     so N workers do not all load it."""
-    from .examples import load_examples
+    from .examples import load_examples_into_empty
 
     store = make_store(settings.store_url)
     await store.open()
     try:
-        await load_examples(Repository(store, settings), folder)
+        await load_examples_into_empty(Repository(store, settings), folder)
     finally:
         await store.close()
 

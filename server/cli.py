@@ -539,7 +539,8 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
         "import",
         help="import files and folders of insurance envelopes and transfer records, each episode atomically",
         description="Files are recognised by content: GIAMDINHHS envelopes, transfer records (JSON or XML); "
-        "anything else is reported as skipped. Exit status: 0 all stored, 1 some failed, 2 usage error.",
+        "anything else is reported as skipped. Exit status: 0 every file imported whole, 1 some episode failed "
+        "or some file was skipped or unreadable, 2 usage error.",
     )
     imp.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (read recursively)")
     where = imp.add_mutually_exclusive_group()
@@ -563,7 +564,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--store", default=None, help=f"sqlite:///path.db or mongodb://… (default: $LIENTHONG_STORE or {DEFAULT_STORE})")
-    serve.add_argument("--load-examples", metavar="DIR", default=None, help="load the example bundles in DIR at start-up")
+    serve.add_argument("--load-examples", metavar="DIR", default=None, help="load the examples in DIR at start-up into an empty store (a store holding resources is left as it is)")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--require-profiles", action="store_true", help="writes of the core types must conform to a Vietnamese core profile (or $LIENTHONG_REQUIRE_PROFILES=1)")
     serve.add_argument("--security-checks", action="store_true", help="refuse strings and markdown that look like embedded HTML tags (or $LIENTHONG_SECURITY_CHECKS=1)")

@@ -519,3 +519,48 @@ def test_the_batched_path_stores_what_one_episode_at_a_time_stores(tmp_path: Pat
     assert asyncio.run(one("batched", workers=0, window=16)) == sequential
     assert asyncio.run(one("workers", workers=2)) == sequential
     assert sequential[0]["episodes"]["unchanged"] > 0 and sequential[1][1] > 0
+
+
+@pytest.mark.parametrize("workers", ["0", "1"])
+def test_a_table_held_as_inline_xml_is_stored_with_a_warning_per_table(tmp_path: Path, capsys, workers: str) -> None:
+    """An envelope whose NOIDUNGFILE holds the table as XML elements, not base64: stored, with a
+    warning per table in the report, and it reads back from the store as the base64 original."""
+    data = ROOT / "mappings" / "bhyt_xml" / "testdata"
+    (expected,) = read_envelope(data / "realistic" / "plain.xml")
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    report_file = tmp_path / "r.json"
+    assert import_(str(data / "inline-xml.xml"), "--store", url, "--report", str(report_file), "--quarantine", str(tmp_path / "q"), "--workers", workers) == 0
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    assert report["episodes"]["stored"] == 1 and report["episodes"]["failed"] == 0
+    (warned,) = report["warnings"]
+    assert warned["warnings"] == [f"{t}: NOIDUNGFILE held the table as inline XML, not base64 (read as it is)" for t in expected.tables]
+    assert "not base64" in capsys.readouterr().out
+    assert stored(url) == [expected.ma_lk]
+
+
+def test_junk_inside_giamdinhhs_is_a_warning_and_a_skipped_file_is_not_success(tmp_path: Path, capsys) -> None:
+    """Unknown elements directly inside <GIAMDINHHS> are named once with their count; a skipped
+    file makes the summary say so and the exit status 1 (0 is kept for every file imported whole)."""
+    eps = generated(21, 1, "130")
+    data = envelope([hoso(e) for e in eps])
+    junk = data.replace(b"<THONGTINDONVI>", b"<JUNK><A><B>x</B></A></JUNK>" * 1000 + b"<THONGTINDONVI>", 1)
+    assert junk != data
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "junk.xml").write_bytes(junk)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    report_file = tmp_path / "r.json"
+    assert import_(str(src), "--store", url, "--report", str(report_file), "--quarantine", str(tmp_path / "q")) == 0
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    (warning,) = report["file_warnings"]
+    assert warning["file"].endswith("junk.xml") and "<JUNK> (1000 times)" in warning["warning"]
+    assert report["episodes"]["stored"] == 1
+    out = capsys.readouterr().out
+    assert "<JUNK> (1000 times)" in out and "All episodes stored" in out
+
+    (src / "notes.md").write_text("# not data\n", encoding="utf-8")
+    assert import_(str(src), "--store", url, "--report", str(report_file), "--quarantine", str(tmp_path / "q")) == 1
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    assert report["ok"] is False and [Path(s["file"]).name for s in report["skipped"]] == ["notes.md"]
+    out = capsys.readouterr().out
+    assert "All episodes stored" not in out and "1 file(s) skipped" in out

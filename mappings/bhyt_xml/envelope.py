@@ -7,6 +7,10 @@ size of the file.  (We drive expat — the parser under ``xml.etree`` — direct
 ``XMLPullParser``, plus handlers that make the parser itself refuse DOCTYPE/ENTITY and byte offsets
 to keep the signature verbatim.)
 
+A NOIDUNGFILE that holds its table as XML elements rather than base64 text (an export option of some
+hospital software) is read all the same: the elements are written back out as the table document,
+and the episode carries a note saying so (a warning in the import report).
+
 Safety: DOCTYPE / ENTITY declarations are refused in the envelope (``UnsafeXMLError``, nothing is
 read) and in every decoded table document (that HOSO becomes a ``BrokenEpisode``): the bytes are
 scanned before parsing and the parser refuses them too.  Sizes are capped per decoded table and per
@@ -43,6 +47,9 @@ MAX_SIGNATURE_BYTES = 16 * 1024 * 1024
 _WINDOW = 1024 * 1024  # raw bytes kept behind the parser (to copy CHUKYDONVI verbatim)
 
 _B64_WS = b" \t\r\n\f\v"
+#: what a GIAMDINHHS holds; any other child is read past and reported (``EnvelopeReader.warnings``)
+ENVELOPE_PARTS = frozenset({"THONGTINDONVI", "THONGTINHOSO", "CHUKYDONVI"})
+_MAX_UNKNOWN_NAMES = 20  # distinct unknown names counted one by one; the rest together
 _LOAI = re.compile(r"^\s*xml\s*0*(\d+)\s*$", re.IGNORECASE)
 
 Record = dict[str, str]
@@ -105,6 +112,8 @@ class RawHoso:
     max_table_bytes: int = MAX_TABLE_BYTES
     #: not known before decoding (for the report of a worker that died)
     ma_lk: str | None = None
+    #: what the reader passed over or accepted (e.g. a table held as inline XML), for Episode.notes
+    notes: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- safe expat
@@ -248,7 +257,8 @@ def decode_base64(parts: list[str]) -> bytes:
 # --------------------------------------------------------------------------- one HOSO
 
 class _Hoso:
-    __slots__ = ("position", "start", "files", "size", "reasons", "loai", "content", "in_loai", "in_content")
+    __slots__ = ("position", "start", "files", "size", "reasons", "loai", "content", "in_loai", "in_content",
+                 "content_depth", "inline", "notes")
 
     def __init__(self, position: int, start: int = 0):
         self.position = position
@@ -260,6 +270,9 @@ class _Hoso:
         self.content: list[str] = []
         self.in_loai = False
         self.in_content = False
+        self.content_depth = 0  # depth of the open NOIDUNGFILE (elements below it: inline XML)
+        self.inline = False  # the current NOIDUNGFILE holds XML elements, not base64
+        self.notes: list[str] = []
 
 
 def finish_hoso(raw: RawHoso) -> Result:
@@ -267,6 +280,7 @@ def finish_hoso(raw: RawHoso) -> Result:
     h = _Hoso(raw.position)
     h.files = [(loai, [text]) for loai, text in raw.files]
     h.reasons = list(raw.reasons)
+    h.notes = list(raw.notes)
     result = _finish_hoso(h, raw.max_table_bytes)
     result.span = raw.span
     return result
@@ -274,7 +288,7 @@ def finish_hoso(raw: RawHoso) -> Result:
 
 def _finish_hoso(h: _Hoso, max_table_bytes: int) -> Result:
     reasons = list(h.reasons)
-    notes: list[str] = []
+    notes: list[str] = list(h.notes)
     tables: dict[str, list[Record]] = {}
     for loai, parts in h.files:
         table = normalise_table_name(loai)
@@ -360,6 +374,8 @@ class EnvelopeReader:
         self._window_start = 0
         self._sig_start: int | None = None
         self._sig_depth = 0
+        self._unknown: dict[str, int] = {}  # unknown child of GIAMDINHHS → how many times
+        self._unknown_others = 0
         self._iter = self._run()
 
     def __iter__(self):
@@ -371,6 +387,17 @@ class EnvelopeReader:
     def read_all(self) -> list[Result]:
         return list(self)
 
+    @property
+    def warnings(self) -> list[str]:
+        """What the envelope holds besides its parts, read past (complete once exhausted): each
+        unknown element directly inside <GIAMDINHHS> named once, with how many times it appears."""
+        if not self._unknown:
+            return []
+        named = ", ".join(f"<{n}> ({c} time{'s' if c > 1 else ''})" for n, c in self._unknown.items())
+        if self._unknown_others:
+            named += f", and {self._unknown_others} more of other names"
+        return [f"<GIAMDINHHS> holds element(s) an envelope does not have, ignored: {named}"]
+
     # -- expat handlers
     def _start(self, name, _attrs):
         stack = self._stack
@@ -379,8 +406,12 @@ class EnvelopeReader:
         stack.append(name)
         if self._sig_start is not None:
             return
+        if len(stack) == 2 and name not in ENVELOPE_PARTS and name != "HOSO":
+            self._count_unknown(name)
         h = self._hoso
-        if name == "HOSO" and h is None:
+        if h is not None and h.in_content:
+            self._inline_start(h, name, _attrs)
+        elif name == "HOSO" and h is None:
             self._count += 1
             self._hoso = _Hoso(self._count, self._parser.CurrentByteIndex)
         elif h is not None:
@@ -390,6 +421,8 @@ class EnvelopeReader:
                 h.in_loai = True
             elif name == "NOIDUNGFILE":
                 h.in_content = True
+                h.content_depth = len(stack)
+                h.inline = False
         elif name in ("MACSKCB", "NGAYLAP", "SOLUONGHOSO"):
             self._text, self._text_size = [], 0
         elif name == "CHUKYDONVI" and len(stack) == 2:
@@ -406,7 +439,9 @@ class EnvelopeReader:
                 self._sig_start = None
             return
         h = self._hoso
-        if h is not None:
+        if h is not None and h.in_content and depth > h.content_depth:
+            self._inline_text(h, f"</{name}>")
+        elif h is not None:
             if name == "HOSO":
                 span = (h.start, self._element_end())
                 if self._decode:
@@ -414,7 +449,7 @@ class EnvelopeReader:
                     result.span = span
                 else:
                     result = RawHoso(h.position, span, [(loai, "".join(parts)) for loai, parts in h.files],
-                                     h.reasons, self._max_table)
+                                     h.reasons, self._max_table, notes=h.notes)
                 self._ready.append(result)
                 self._hoso = None
             elif name == "LOAIHOSO":
@@ -422,15 +457,44 @@ class EnvelopeReader:
             elif name == "NOIDUNGFILE":
                 h.in_content = False
             elif name == "FILEHOSO":
+                if h.inline:
+                    h.content = _inline_as_base64(h, "".join(h.loai))
+                    h.inline = False
                 h.files.append(("".join(h.loai), h.content))
                 h.loai, h.content = [], []
         elif name in ("MACSKCB", "NGAYLAP", "SOLUONGHOSO") and self._text is not None:
             setattr(self.header, name.lower(), "".join(self._text).strip())
             self._text = None
 
+    def _count_unknown(self, name: str) -> None:
+        if name in self._unknown:
+            self._unknown[name] += 1
+        elif len(self._unknown) < _MAX_UNKNOWN_NAMES:
+            self._unknown[name] = 1
+        else:
+            self._unknown_others += 1
+
+    def _inline_start(self, h: _Hoso, name: str, attrs: dict[str, str]) -> None:
+        """An element inside NOIDUNGFILE: the table written inline; kept as XML text."""
+        if not h.inline:
+            h.inline = True
+            if "".join(h.content).strip():
+                h.reasons.append(f"{normalise_table_name(''.join(h.loai)) or repr(''.join(h.loai))}: "
+                                 "NOIDUNGFILE mixes base64 text and XML elements")
+            h.content = []
+        attributes = "".join(f' {k}="{_escape(v, attribute=True)}"' for k, v in attrs.items())
+        self._inline_text(h, f"<{name}{attributes}>")
+
+    def _inline_text(self, h: _Hoso, text: str) -> None:
+        h.size += len(text)
+        if h.size <= self._max_hoso:
+            h.content.append(text)
+
     def _data(self, text):
         h = self._hoso
         if h is not None:
+            if h.in_content and h.inline:
+                text = _escape(text)
             if h.in_content:
                 h.size += len(text)
                 if h.size > self._max_hoso:
@@ -520,6 +584,18 @@ class EnvelopeReader:
             self._window = bytearray()
             if close:
                 src.close()
+
+
+def _escape(text: str, *, attribute: bool = False) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace('"', "&quot;").replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#9;") if attribute else text.replace("\r", "&#13;")
+
+
+def _inline_as_base64(h: _Hoso, loai: str) -> list[str]:
+    """The inline table as the base64 text the decoder expects, with a note for the report."""
+    h.notes.append(f"{normalise_table_name(loai) or repr(loai)}: NOIDUNGFILE held the table as inline XML, "
+                   "not base64 (read as it is)")
+    return [base64.b64encode("".join(h.content).encode("utf-8")).decode("ascii")]
 
 
 def _tag_end(buf: bytearray, start: int) -> int:

@@ -244,3 +244,69 @@ def test_undecoded_hoso_decode_to_what_the_reader_gives():
     back = [finish_hoso(r) for r in raw]
     assert back == direct and [b.span for b in back] == [d.span for d in direct]
     assert isinstance(back[1], BrokenEpisode) and back[1].position == 2
+
+
+# --------------------------------------------------------------------------- tables as inline XML
+
+def test_a_table_held_as_inline_xml_reads_as_its_base64_form_with_a_note():
+    """testdata/inline-xml.xml is realistic/plain.xml with every NOIDUNGFILE holding the table
+    document as XML elements instead of base64 (an export option of some hospital software)."""
+    plain = list(read_envelope(DATA / "realistic" / "plain.xml"))
+    for decode in (True, False):
+        got = list(read_envelope(DATA / "inline-xml.xml", decode=decode))
+        if not decode:
+            from .envelope import finish_hoso
+            got = [finish_hoso(r) for r in got]
+        assert [type(e) for e in got] == [Episode]
+        assert got[0].tables == plain[0].tables
+        assert got[0].notes == [f"{t}: NOIDUNGFILE held the table as inline XML, not base64 (read as it is)" for t in plain[0].tables]
+
+
+def test_inline_xml_keeps_escaped_text_and_refuses_mixing():
+    name = "Lê & <Hà> \"A\""
+    inline = xml1_130(name="Lê &amp; &lt;Hà&gt; \"A\"").decode()
+    (ep,) = read_envelope(io.BytesIO(envelope([("XML1", inline)])))
+    assert isinstance(ep, Episode) and ep.tables["XML1"][0]["HO_TEN"] == name
+    (cdata,) = read_envelope(io.BytesIO(envelope([("XML1", inline.replace("<HO_TEN>Lê &amp; &lt;Hà&gt; \"A\"", "<HO_TEN><![CDATA[Lê & <Hà> \"A\"]]>"))])))
+    assert cdata.tables["XML1"][0]["HO_TEN"] == name
+    (mixed,) = read_envelope(io.BytesIO(envelope([("XML1", b64(xml1_130()) + inline)])))
+    assert isinstance(mixed, BrokenEpisode) and any("mixes base64 text and XML elements" in r for r in mixed.reasons)
+    (junk,) = read_envelope(io.BytesIO(envelope([("XML1", inline + "trailing")])))
+    assert isinstance(junk, BrokenEpisode) and junk.reasons[0].startswith("XML1:")
+
+
+# --------------------------------------------------------------------------- unknown elements in GIAMDINHHS
+
+def _with_junk(n: int) -> bytes:
+    base = envelope([("XML1", b64(xml1_130()))])
+    return base.replace(b"<THONGTINDONVI>", b"<JUNK><A><B>x</B></A></JUNK>" * n + b"<EXTRA/><THONGTINDONVI>", 1)
+
+
+def test_unknown_elements_inside_giamdinhhs_are_reported_once_with_a_count():
+    reader = read_envelope(io.BytesIO(_with_junk(3)))
+    assert [type(e) for e in reader] == [Episode]
+    (warning,) = reader.warnings
+    assert "<JUNK> (3 times)" in warning and "<EXTRA> (1 time)" in warning
+    assert "THONGTINDONVI" not in warning and "<A>" not in warning  # only direct children, only unknown ones
+    plain = read_envelope(io.BytesIO(envelope([("XML1", b64(xml1_130()))])))
+    list(plain)
+    assert plain.warnings == []
+
+
+def test_junk_costs_linear_time():
+    """500,000 unknown nested elements: read in bounded time, and the cost grows linearly."""
+    import time
+
+    def cost(n: int) -> float:
+        best = float("inf")
+        for _ in range(2):
+            data = _with_junk(n)
+            started = time.perf_counter()
+            reader = read_envelope(io.BytesIO(data))
+            assert len(list(reader)) == 1
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    small, large = cost(50_000), cost(500_000)
+    assert large < 10 * small * 2.5, (small, large)  # 10x the junk: about 10x the time, far from 100x
+    assert large < 30

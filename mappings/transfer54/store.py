@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from profiles import SID
 from server.fhir.repository import Repository
 from server.fhir.resource import body_of, references
 from server.storage.base import Query
@@ -33,9 +34,12 @@ async def episode_bundle(repo: Repository, encounter_id: str) -> dict[str, Any]:
     """The stored resources of one transfer episode as a Bundle ``from_fhir`` can read."""
     encounter = body_of(await repo.read("Encounter", encounter_id))
     target = (Cond("target", "eq", f"Encounter/{encounter_id}"),)
-    letters = (await repo.store.search(Query("DocumentReference", ValueMatch("encounter", "reference", target), limit=2))).versions
+    documents = (await repo.store.search(Query("DocumentReference", ValueMatch("encounter", "reference", target), limit=50))).versions
+    # Only a transfer letter (its so-chuyen-tuyen identifier) makes a transfer episode; other
+    # documents about the Encounter (notes, insurance tables) do not.
+    letters = [v for v in documents if any(i.get("system") == SID["so-chuyen-tuyen"] for i in body_of(v).get("identifier", []))]
     if not letters:
-        raise NotATransferEpisode(f"Encounter/{encounter_id} has no transfer letter (DocumentReference) referring to it")
+        raise NotATransferEpisode(f"Encounter/{encounter_id} holds no transfer data: it was not made from a transfer record (no transfer letter, a DocumentReference with a {SID['so-chuyen-tuyen']} identifier, refers to it)")
     weights = (await repo.store.search(Query("Observation", ValueMatch("encounter", "reference", target), limit=10))).versions
     resources: dict[tuple[str, str], dict[str, Any]] = {("Encounter", encounter_id): encounter}
     for v in [*letters[:1], *weights]:

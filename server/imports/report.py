@@ -53,6 +53,8 @@ class FileProblem:
     file: str
     reason: str
     quarantined: str | None = None
+    #: a quarantine's own notes, met when that folder is imported again: skipped, but not a problem
+    notes: bool = False
 
 
 @dataclass
@@ -72,6 +74,8 @@ class Report:
     accepted: list[Accepted] = field(default_factory=list)
     skipped: list[FileProblem] = field(default_factory=list)
     file_errors: list[FileProblem] = field(default_factory=list)  # files that could not be read to their end
+    #: what a file held besides its episodes, read past (e.g. unknown elements inside <GIAMDINHHS>)
+    file_warnings: list[FileProblem] = field(default_factory=list)
     quarantine: Path | None = None
 
     # ------------------------------------------------------------------ counts
@@ -95,7 +99,13 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return not self.failures and not self.file_errors
+        """Every file imported whole: no failed episode, no unreadable file, no skipped file."""
+        return not self.failures and not self.file_errors and not self.skipped_data
+
+    @property
+    def skipped_data(self) -> list[FileProblem]:
+        """The skipped files that were not a quarantine's own notes."""
+        return [p for p in self.skipped if not p.notes]
 
     def count(self, change: str) -> None:
         setattr(self, change, getattr(self, change) + 1)
@@ -118,6 +128,7 @@ class Report:
             "warnings": [a.to_json() for a in self.accepted],
             "unreadable": [{"file": p.file, "reason": p.reason, "quarantined": p.quarantined} for p in self.file_errors],
             "skipped": [{"file": p.file, "reason": p.reason} for p in self.skipped],
+            "file_warnings": [{"file": p.file, "warning": p.reason} for p in self.file_warnings],
         }
 
     # ------------------------------------------------------------------ text
@@ -139,11 +150,18 @@ class Report:
                 _episode(console, a, a.warnings, "~")
         for p in self.file_errors:
             console.print(f"[red]unreadable[/red] {escape(p.file)}: {escape(p.reason)}")
+        for p in self.file_warnings:
+            console.print(f"[yellow]warning[/yellow] {escape(p.file)}: {escape(p.reason)}")
         for p in self.skipped:
             console.print(f"skipped {escape(p.file)}: {escape(p.reason)}")
         if self.quarantine:
             console.print(f"Failed episodes copied to {escape(str(self.quarantine))} (repair them, then import that folder again).")
-        console.print("[green]All episodes stored.[/green]" if self.ok else "[red]Some episodes were not stored.[/red]")
+        if self.ok:
+            console.print("[green]All episodes stored.[/green]")
+        if self.failures or self.file_errors:
+            console.print("[red]Some episodes were not stored.[/red]")
+        if self.skipped_data:
+            console.print(f"[red]{len(self.skipped_data)} file(s) skipped, nothing read from them[/red] (neither an envelope nor a transfer record).")
 
 
 def _episode(console: Console, e: Failure | Accepted, lines: list[str], mark: str, tail: str = "") -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,10 +22,11 @@ from .. import jsonio
 from .discovery import Found
 from .pipeline import Outcome, StoreInOrder
 from .episodes import EpisodeFailed, store_bundle, transfer_bundle
-from .quarantine import Held, Quarantine
+from .quarantine import NOTES_JSON, NOTES_TEXT, Held, Quarantine
 from .recognition import Kind, recognise
 from .report import Accepted, FileProblem, Failure, Report
 from .targets import Target
+from .workers import start_worker
 
 
 class Progress:
@@ -66,7 +68,9 @@ class ImportRun:
         pool = None
         if self.workers > 0:
             # spawn, not fork: the parent holds an event loop and open database connections
-            pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            # start_worker: the workers exit with this process, even when it is killed with kill -9
+            pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=start_worker, initargs=(os.getpid(),))
         self._pool = pool
         try:
             for found in files:
@@ -87,7 +91,8 @@ class ImportRun:
         report.files_seen += 1
         kind = recognise(found.path)
         if kind.skipped:
-            report.skipped.append(FileProblem(str(found.path), kind.reason))
+            notes = found.path.name in (NOTES_JSON, NOTES_TEXT) and (found.path.parent / NOTES_JSON).is_file()
+            report.skipped.append(FileProblem(str(found.path), "a quarantine's own notes" if notes else kind.reason, notes=notes))
             return
         report.files_by_kind[kind.name] = report.files_by_kind.get(kind.name, 0) + 1
         try:
@@ -133,10 +138,12 @@ class ImportRun:
             except EnvelopeError as exc:
                 for outcome in await pipe.drain():  # the episodes read before the envelope broke off
                     settle(outcome)
+                report.file_warnings += [FileProblem(str(found.path), w) for w in reader.warnings]
                 report.bytes_read += f.tell()
                 await self._unreadable(found, kind, report, failures, held, str(exc))
                 return
             report.bytes_read += f.tell()
+        report.file_warnings += [FileProblem(str(found.path), w) for w in reader.warnings]
         if held:
             copy = self.quarantine.envelope(found, reader.header, held)
             name = copy.relative_to(self.quarantine.folder).as_posix()

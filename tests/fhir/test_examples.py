@@ -8,7 +8,7 @@ import pytest
 
 from server import jsonio
 from server.config import Settings
-from server.examples import load_examples
+from server.examples import load_examples, load_examples_into_empty
 from server.fhir.intake import resource_issues
 from server.fhir.repository import Repository
 from server.storage.base import HistoryQuery, Query
@@ -40,12 +40,57 @@ def test_example_resources_are_valid() -> None:
 @pytest.mark.anyio
 async def test_examples_load_twice_without_duplicates(store) -> None:
     repo = Repository(store, Settings())
-    assert await load_examples(repo, EXAMPLES) >= 3
+    assert len((await load_examples(repo, EXAMPLES)).loaded) >= 3
     before = (await store.history(HistoryQuery(), total=True)).total
     assert (await store.search(Query("Patient", total=True))).total >= 3 + 3  # shared between episodes when identifiers match
     assert (await store.search(Query("Encounter", total=True))).total == 3 + 3 + 4 + 2 + 3  # core, transfer, bhyt 130 + 3176 + 4210
     await load_examples(repo, EXAMPLES)
     assert (await store.history(HistoryQuery(), total=True)).total == before  # no new versions
+
+
+@pytest.mark.anyio
+async def test_examples_report_every_file(store, caplog) -> None:
+    """Each file is loaded or named with the reason it was not: a transfer record's
+    ``*.bundle.json`` is its FHIR form, not loaded itself (the record is)."""
+    repo = Repository(store, Settings())
+    with caplog.at_level("INFO", logger="lienthong"):
+        report = await load_examples(repo, EXAMPLES)
+    files = sorted(p for p in EXAMPLES.rglob("*") if p.is_file())
+    assert sorted(report.loaded + [p for p, _ in report.skipped]) == files
+    skipped = dict(report.skipped)
+    assert "record-1.json" in skipped[EXAMPLES / "transfer54" / "record-1.bundle.json"]
+    assert EXAMPLES / "transfer54" / "record-1.json" in report.loaded
+    assert all(p.name.endswith(".bundle.json") for p in skipped)
+    for path in files:
+        assert str(path) in caplog.text
+    assert f"loaded {len(report.loaded)} of {len(files)} example file(s)" in caplog.text
+
+
+@pytest.mark.anyio
+async def test_examples_load_once_into_an_empty_store(store, caplog) -> None:
+    """A deleted example does not come back on the next start: examples go into an empty store only."""
+    repo = Repository(store, Settings())
+    assert await load_examples_into_empty(repo, EXAMPLES) is not None
+    patients = (await store.search(Query("Patient", total=True))).total
+    victim = (await store.search(Query("Patient"))).versions[0]
+    await repo.atomic(lambda tx: repo.delete(tx, "Patient", victim.id))
+    with caplog.at_level("INFO", logger="lienthong"):
+        assert await load_examples_into_empty(repo, EXAMPLES) is None
+    assert "already holds resources" in caplog.text
+    assert (await store.search(Query("Patient", total=True))).total == patients - 1
+
+
+def test_make_run_takes_port_and_data() -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("no make")
+    root = EXAMPLES.parent
+    out = subprocess.run(["make", "-n", "-o", ".venv/.installed", "run", "PORT=9123", "DATA=/tmp/x/lt.db"], cwd=root, capture_output=True, text=True, check=True).stdout
+    assert "--port 9123 --store sqlite:////tmp/x/lt.db" in out
+    default = subprocess.run(["make", "-n", "-o", ".venv/.installed", "run"], cwd=root, capture_output=True, text=True, check=True).stdout
+    assert "--port 8080 --store sqlite:///./data/lienthong.db" in default
 
 
 def test_every_example_meets_the_mandatory_profiles() -> None:

@@ -163,3 +163,21 @@ async def test_accepted_departures_come_back_as_warnings_and_strict_refuses_them
     assert response["status"].startswith("201")
     issue = response["outcome"]["issue"][0]
     assert issue["severity"] == "warning" and "MA_TTDV" in issue["diagnostics"] and issue["expression"] == ["GIAMDINHHS.THONGTINHOSO.DANHSACHHOSO.HOSO[0]"]
+
+
+async def test_a_table_held_as_inline_xml_imports_with_a_warning_and_round_trips(client) -> None:
+    """NOIDUNGFILE holding the table as XML elements, not base64: stored, each table named in a
+    warning, and the episode exports as the same tables (base64, as the standard writes them)."""
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[2] / "mappings" / "bhyt_xml" / "testdata"
+    (expected,) = read_envelope(data / "realistic" / "plain.xml")
+    r = await client.post("$import-bhyt", content=(data / "inline-xml.xml").read_bytes(), headers=XML)
+    assert r.status_code == 200, r.text
+    (entry,) = r.json()["entry"]
+    assert entry["response"]["status"] == "201 Created"
+    warnings = [i["diagnostics"] for i in entry["response"]["outcome"]["issue"] if i["severity"] == "warning"]
+    for table in expected.tables:
+        assert any(w.endswith(f"{table}: NOIDUNGFILE held the table as inline XML, not base64 (read as it is)") for w in warnings), warnings
+    (back,) = await export(client, entry["response"]["location"].split("/")[1])
+    assert back.tables == expected.tables

@@ -61,7 +61,9 @@ async def test_invalid_record_lists_every_problem_and_stores_nothing(client) -> 
 async def test_export_of_an_encounter_that_is_not_a_transfer(client) -> None:
     r = await client.put("Encounter/plain", json={"resourceType": "Encounter", "id": "plain", "status": "finished", "class": {"code": "AMB"}}, headers={"Content-Type": "application/fhir+json"})
     assert r.status_code == 201
-    assert (await client.get("Encounter/plain/$transfer54")).status_code == 404
+    r = await client.get("Encounter/plain/$transfer54")
+    assert r.status_code == 422 and r.json()["issue"][0]["code"] == "not-supported"
+    assert "holds no transfer data" in r.json()["issue"][0]["diagnostics"]
     assert (await client.get("Encounter/nope/$transfer54")).status_code == 404
 
 
@@ -70,3 +72,19 @@ async def test_operations_in_capability_statement(client) -> None:
     assert "import-transfer54" in {o["name"] for o in cs["operation"]}
     encounter = next(r for r in cs["resource"] if r["type"] == "Encounter")
     assert "transfer54" in {o["name"] for o in encounter["operation"]}
+
+
+async def test_export_of_an_encounter_with_a_document_but_no_transfer_data(client) -> None:
+    """An Encounter some other document refers to holds no transfer data either: said plainly,
+    422 not-supported as ``$bhyt-xml`` answers for an Encounter not made from insurance tables."""
+    r = await client.put("Encounter/plain", json={"resourceType": "Encounter", "id": "plain", "status": "finished", "class": {"code": "AMB"}}, headers={"Content-Type": "application/fhir+json"})
+    assert r.status_code == 201
+    note = {"resourceType": "DocumentReference", "status": "current", "content": [{"attachment": {"contentType": "text/plain", "data": "aGk="}}],
+            "context": {"encounter": [{"reference": "Encounter/plain"}]}}
+    assert (await client.post("DocumentReference", json=note, headers={"Content-Type": "application/fhir+json"})).status_code == 201
+    r = await client.get("Encounter/plain/$transfer54")
+    assert r.status_code == 422
+    issue = r.json()["issue"][0]
+    assert issue["code"] == "not-supported"
+    assert "Encounter/plain holds no transfer data" in issue["diagnostics"]
+    assert "None" not in issue["diagnostics"]

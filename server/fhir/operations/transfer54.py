@@ -57,7 +57,7 @@ async def export_transfer54(repo: Repository, encounter_id: str) -> dict[str, st
     repo.access.require("Encounter", "read")
     try:
         return await from_store(repo, encounter_id)
-    except NotATransferEpisode as exc:
-        raise FhirError.of(404, "not-found", str(exc)) from None
+    except NotATransferEpisode as exc:  # as $bhyt-xml answers for an Encounter not made from insurance tables
+        raise FhirError.of(422, "not-supported", str(exc)) from None
     except (ValueError, KeyError) as exc:
         raise FhirError.of(422, "processing", f"Encounter/{encounter_id} cannot be written as a transfer record: {exc}") from None
