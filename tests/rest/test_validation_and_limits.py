@@ -147,6 +147,6 @@ async def test_a_hostile_body_does_not_stall_other_requests(store) -> None:  # t
 
             status, waited = await asyncio.gather(hostile(), metadata())
             assert status == 400
-            assert waited < 1.5, f"/metadata waited {waited:.2f}s behind a hostile write"
+            assert waited < 2.0, f"/metadata waited {waited:.2f}s behind a hostile write"
     finally:
         await app.state.audit.stop()
