@@ -56,7 +56,9 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env(store_url=args.store, require_profiles=True if args.require_profiles else None,
                                      security_checks=True if args.security_checks else None, auth=auth, cors_origins=cors,
-                                     search_handling=args.search_handling)
+                                     search_handling=args.search_handling,
+                                     integrity_on_write=False if args.no_integrity_on_write else None,
+                                     integrity_on_delete=False if args.no_integrity_on_delete else None)
     except ValueError as exc:
         print(f"lienthong: {exc}", file=sys.stderr)
         return 2
@@ -100,6 +102,8 @@ def _serve(args: argparse.Namespace) -> int:
         "LIENTHONG_REQUIRE_PROFILES": "1" if settings.require_profiles else "0",
         "LIENTHONG_SECURITY_CHECKS": "1" if settings.security_checks else "0",
         "LIENTHONG_SEARCH_HANDLING": settings.search_handling,
+        "LIENTHONG_INTEGRITY_ON_WRITE": "1" if settings.integrity_on_write else "0",
+        "LIENTHONG_INTEGRITY_ON_DELETE": "1" if settings.integrity_on_delete else "0",
         "LIENTHONG_CORS_ORIGINS": ",".join(settings.cors_origins),
     }
     saved = {name: os.environ.get(name) for name in worker_env}
@@ -570,6 +574,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--security-checks", action="store_true", help="refuse strings and markdown that look like embedded HTML tags (or $LIENTHONG_SECURITY_CHECKS=1)")
     serve.add_argument("--search-handling", choices=("strict", "lenient"), default=None,
                        help="unknown or unsupported search parameters: refused with 400 (strict, the default) or ignored and reported (lenient); $LIENTHONG_SEARCH_HANDLING; a request's 'Prefer: handling=' overrides it")
+    serve.add_argument("--no-integrity-on-write", action="store_true", help="accept local references to resources that do not exist, for bulk loads (or $LIENTHONG_INTEGRITY_ON_WRITE=0)")
+    serve.add_argument("--no-integrity-on-delete", action="store_true", help="delete resources that others still refer to (or $LIENTHONG_INTEGRITY_ON_DELETE=0)")
     serve.add_argument("--auth", choices=("on", "off"), default=None, help="bearer tokens on /fhir (default on; $LIENTHONG_AUTH); off only on a loopback address")
     serve.add_argument("--cors-origin", action="append", metavar="ORIGIN", help="allow this browser origin (repeatable; default: CORS off; $LIENTHONG_CORS_ORIGINS)")
     serve.add_argument("--dev-admin", action="store_true", help="on the first start (no local accounts yet), create a development admin and print its password")

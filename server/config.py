@@ -32,6 +32,13 @@ class Settings:
     #: and reported in an OperationOutcome entry (``lenient``); a request's ``Prefer: handling=``
     #: overrides it (env LIENTHONG_SEARCH_HANDLING, ``serve --search-handling``)
     search_handling: str = "strict"
+    #: referential integrity, as HAPI by default (:mod:`server.fhir.integrity`): a local reference
+    #: to a missing resource is refused on write (422), a delete of a resource that others refer to
+    #: is refused (409). Off for bulk loads whose order cannot be controlled (env
+    #: LIENTHONG_INTEGRITY_ON_WRITE=0 / LIENTHONG_INTEGRITY_ON_DELETE=0, ``serve --no-integrity-on-write``
+    #: / ``--no-integrity-on-delete``)
+    integrity_on_write: bool = True
+    integrity_on_delete: bool = True
 
     # ------------------------------------------------------------- access control
     #: bearer tokens required on /fhir (env LIENTHONG_AUTH=off, ``serve --auth off``: loopback only)
@@ -65,7 +72,7 @@ class Settings:
             key = "LIENTHONG_" + name.upper()
             if key in os.environ:
                 env[name] = int(os.environ[key])
-        for name in ("require_profiles", "security_checks", "auth", "audit"):
+        for name in ("require_profiles", "security_checks", "integrity_on_write", "integrity_on_delete", "auth", "audit"):
             key = "LIENTHONG_" + name.upper()
             if key in os.environ:
                 env[name] = _flag(os.environ[key])

@@ -267,6 +267,9 @@ class GuardedTx(Tx):
     async def current(self, type_: str, id_: str) -> Version | None:
         return await self.store._visible(await self.tx.current(type_, id_), self.read)
 
+    def unguarded(self) -> Tx:
+        return self.tx.unguarded()
+
     async def search(self, query: Query) -> Page:
         return await self.store._search(self.tx.search, query, self.read)
 

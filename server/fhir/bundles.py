@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 from ..storage.base import Tx, Version
 from .dates import instant
 from .ids import new_id
+from .integrity import Pending
 from .intake import resource_issues, status_for
 from .outcome import FhirError, Issue, bad_request, not_found, operation_outcome
 from .patch import JSON_PATCH, conditional_target, json_patch_in_binary, patch_in
@@ -231,18 +232,20 @@ class BundleProcessor:
     async def _run_transaction(self, tx: Tx, entries: list[Entry]) -> list[dict[str, Any]]:
         responses: list[dict[str, Any] | None] = [None] * len(entries)
         ordered = sorted(entries, key=lambda e: ORDER[e.method])
+        pending = Pending()  # referential integrity: checked once all entries have run
         for e in ordered:
             if e.method == "DELETE":
-                responses[e.index] = await self._guard(e, lambda e=e: self._delete(tx, e))
+                responses[e.index] = await self._guard(e, lambda e=e: self._delete(tx, e, pending))
         targets, conditional = await self._resolve_targets(tx, entries)
         for e in ordered:
             if e.method in ("POST", "PUT"):
-                responses[e.index] = await self._guard(e, lambda e=e: self._write(tx, e, targets, conditional))
+                responses[e.index] = await self._guard(e, lambda e=e: self._write(tx, e, targets, conditional, pending))
             elif e.method == "PATCH":
                 responses[e.index] = await self._guard(e, lambda e=e: self._patch(tx, e, targets, conditional))
         for e in ordered:
             if e.method in ("GET", "HEAD"):
                 responses[e.index] = await self._guard(e, lambda e=e: self._get(tx, e))
+        await self.repo.check_integrity(tx, pending)
         return [r for r in responses if r is not None]
 
     async def _guard(self, e: Entry, step: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
@@ -291,16 +294,17 @@ class BundleProcessor:
             e.target = f"{e.type}/{found[0].id if found else body_id or new_id()}"
         return {}
 
-    async def _write(self, tx: Tx, e: Entry, targets: dict[str, str], conditional: dict[str, str]) -> dict[str, Any]:
+    async def _write(self, tx: Tx, e: Entry, targets: dict[str, str], conditional: dict[str, str], pending: Pending | None = None) -> dict[str, Any]:
         assert e.resource is not None and e.target is not None
         resource = await self._rewrite_references(tx, e, targets, conditional)
         type_, _, id_ = e.target.partition("/")
+        where = f"Bundle.entry[{e.index}].resource"
         if e.method == "POST":
             if e.existing is not None:
                 return self._entry_response(Result(e.existing, body_of(e.existing), 200))
-            return self._entry_response(await self.repo.create(tx, type_, resource, id_=id_))
+            return self._entry_response(await self.repo.create(tx, type_, resource, id_=id_, pending=pending, where=where))
         resource = dict(resource, id=id_)
-        return self._entry_response(await self.repo.update(tx, type_, id_, resource, if_match=e.if_match))
+        return self._entry_response(await self.repo.update(tx, type_, id_, resource, if_match=e.if_match, pending=pending, where=where))
 
     async def _patch(self, tx: Tx, e: Entry, targets: dict[str, str] | None = None, conditional: dict[str, str] | None = None) -> dict[str, Any]:
         """A PATCH entry: the patch applied to the current version inside the unit, stored as its update."""
@@ -314,11 +318,11 @@ class BundleProcessor:
             body = await self._rewrite_references(tx, e, targets, conditional or {})
         return self._entry_response(await patch_in(tx, self.repo, e.type, id_, kind or "", body, if_match=e.if_match))
 
-    async def _delete(self, tx: Tx, e: Entry) -> dict[str, Any]:
+    async def _delete(self, tx: Tx, e: Entry, pending: Pending | None = None) -> dict[str, Any]:
         if e.id is not None:
-            result = await self.repo.delete(tx, e.type, e.id, if_match=e.if_match)
+            result = await self.repo.delete(tx, e.type, e.id, if_match=e.if_match, pending=pending)
         else:
-            result = await self.repo.conditional_delete(tx, e.type, e.criteria or [])
+            result = await self.repo.conditional_delete(tx, e.type, e.criteria or [], pending=pending)
         if result is None:
             return {"response": {"status": _status(204)}}
         return {"response": {"status": _status(204), "etag": etag(result.version.vid), "lastModified": instant(result.version.ts)}}

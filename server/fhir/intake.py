@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import jsonio
-from .outcome import FhirError, Issue, bad_request
+from .outcome import FhirError, Issue, bad_request, is_limit_note
 from .validation import validate_resource
 
 
@@ -28,8 +28,9 @@ BAD_REQUEST_CODES = frozenset({"structure", "too-costly", "processing"})
 
 
 def status_for(issues: list[Issue]) -> int:
-    """400 when the body cannot be read as the resource or does not fit the URL, 422 when it breaks a rule."""
-    return 400 if any(i.code in BAD_REQUEST_CODES for i in issues) else 422
+    """400 when the body cannot be read as the resource or does not fit the URL, 422 when it breaks a rule
+    (the note that checking stopped at the issue limit decides nothing: the issues before it do)."""
+    return 400 if any(i.code in BAD_REQUEST_CODES and not is_limit_note(i) for i in issues) else 422
 
 
 def resource_issues(data: Any, *, type_: str | None, id_: str | None, require_id: bool, path: str | None, max_depth: int) -> list[Issue]:

@@ -48,8 +48,41 @@ class FhirError(Exception):
         return operation_outcome(self.issues)
 
 
+#: at most this many issues in one OperationOutcome (and in one resource's validation): a hostile
+#: body must not buy a response, or a walk, out of proportion to anything a client can act on
+MAX_ISSUES = 100
+
+#: how the note that closes a cut list of issues begins (:func:`is_limit_note`)
+_LIMIT_NOTE = "Too many issues: "
+
+
+def limit_note(shown: int, more: int | None = None, expression: tuple[str, ...] = (), stopped: bool = True) -> Issue:
+    """The one issue that ends a list cut at ``shown`` issues: how many more there were, and/or,
+    where checking stopped, that there may be more."""
+    text = _LIMIT_NOTE
+    if more is not None:
+        text += f"{more} more issue(s) not shown after the first {shown}"
+    if stopped:
+        text += "; checking stopped early, there may be more" if more is not None else f"checking stopped after {shown} issues; there may be more"
+    return Issue("too-costly", text + ". Fix these and send it again", expression)
+
+
+def is_limit_note(issue: Issue) -> bool:
+    """The note of :func:`limit_note`: it says the list was cut, not what is wrong."""
+    return issue.code == "too-costly" and issue.diagnostics.startswith(_LIMIT_NOTE)
+
+
+def bounded(issues: list[Issue], limit: int = MAX_ISSUES) -> list[Issue]:
+    """``issues``, or their first ``limit`` and a note saying how many more there were."""
+    if len(issues) <= limit + 1:
+        return issues
+    rest = issues[limit:]
+    notes = sum(1 for i in rest if is_limit_note(i))
+    return [*issues[:limit], limit_note(limit, len(rest) - notes, stopped=notes > 0)]
+
+
 def operation_outcome(issues: Iterable[Issue]) -> dict[str, Any]:
-    items = [i.to_json() for i in issues]
+    items = [i.to_json() for i in bounded(list(issues))]
     if not items:
         items = [Issue("informational", "All OK", severity="information").to_json()]
     return {"resourceType": "OperationOutcome", "issue": items}

@@ -22,6 +22,7 @@ from ..auth.guard import CommitHook
 from ..config import Settings
 from ..storage.base import HistoryQuery, Page, Query, Store, Tx, Version, VersionConflict, Write
 from ..storage.index import IndexValue, Term
+from .integrity import Pending, missing_references, referrer_conflict
 from .outcome import FhirError, Issue, bad_request, gone, not_found, precondition_failed
 from .resource import body_of, content_equal, stamp
 from .resource_types import RESOURCE_TYPES
@@ -85,8 +86,10 @@ class Repository:
         #: the store itself, also in a request's view: only for guesses made ahead of a unit
         self.unguarded = store
         self.on_commit: CommitHook | None = None
+        #: this server's FHIR base URL as the request reached it: absolute references on it are local
+        self.base: str | None = None
 
-    def scoped(self, access: Access, on_commit: CommitHook | None = None) -> "Repository":
+    def scoped(self, access: Access, on_commit: CommitHook | None = None, base: str | None = None) -> "Repository":
         """This repository as one request sees it: its store is a :class:`~server.auth.guard.GuardedStore`
         for ``access``; ``on_commit`` runs inside every unit of work that wrote (the audit trail)."""
         from ..auth.guard import GuardedStore, Rules
@@ -95,6 +98,7 @@ class Repository:
         view.access = access
         view.store = GuardedStore(self.store, Rules(access, self.search_params, self.restriction_term), on_commit)
         view.on_commit = on_commit
+        view.base = base
         return view
 
     def restriction_term(self, type_: str, restriction: tuple[tuple[str, str], ...]) -> Term | None:
@@ -246,10 +250,31 @@ class Repository:
 
     # ------------------------------------------------------------------- writes
 
+    async def check_integrity(self, tx: Tx, pending: Pending) -> None:
+        """422 for local references to missing resources, 409 for deleted resources still referred
+        to (:mod:`.integrity`), as the settings ask; after the writes, inside their unit."""
+        if self.settings.integrity_on_write and pending.written:
+            missing = await missing_references(self, tx, pending.written)
+            if missing:
+                raise FhirError(422, missing)
+        if self.settings.integrity_on_delete and pending.deleted:
+            conflict = await referrer_conflict(self, tx, pending.deleted)
+            if conflict is not None:
+                raise conflict
+
+    async def _written(self, tx: Tx, version: Version, stored: dict[str, Any], pending: Pending | None, where: str | None) -> None:
+        """Check a written resource's references now, or (a transaction's ``pending``) at its end."""
+        item = (version.type, version.id, stored, where or version.type)
+        if pending is not None:
+            pending.written.append(item)
+        elif self.settings.integrity_on_write:
+            await self.check_integrity(tx, Pending(written=[item]))
+
     async def create(self, tx: Tx, type_: str, resource: dict[str, Any], *, if_none_exist: str | None = None, id_: str | None = None,
-                     ahead: Ahead | None = None) -> Result:
+                     ahead: Ahead | None = None, pending: Pending | None = None, where: str | None = None) -> Result:
         """POST: a new resource with a server id (``id_`` is for transactions' pre-assigned ids;
-        ``ahead``: the write made by :meth:`ahead_create`)."""
+        ``ahead``: the write made by :meth:`ahead_create`; ``pending``: a transaction's integrity
+        checks, made at its end; ``where``: the resource's path in the request, for issues)."""
         if if_none_exist:
             found = await self.matches(tx, type_, if_none_exist)
             if len(found) > 1:
@@ -261,10 +286,11 @@ class Repository:
         else:
             write, stored = self.prepare(type_, id_ or new_id(), resource)
         await tx.write(write)
+        await self._written(tx, write.version, stored, pending, where)
         return Result(write.version, stored, 201)
 
     async def update(self, tx: Tx, type_: str, id_: str, resource: dict[str, Any], *, if_match: int | None = None,
-                     ahead: Ahead | None = None) -> Result:
+                     ahead: Ahead | None = None, pending: Pending | None = None, where: str | None = None) -> Result:
         """PUT ``type/id``: a new version, or a create with the client's id (``ahead``: the
         write made by :meth:`ahead_update`, used if the resource has not changed since)."""
         previous = await tx.current(type_, id_)
@@ -282,6 +308,7 @@ class Repository:
             if if_match is None:
                 raise  # no precondition was asked for: Repository.atomic replays the unit
             raise precondition_failed(f"{type_}/{id_} was changed by another client (now version {exc.actual}); read it again and retry") from None
+        await self._written(tx, write.version, stored, pending, where)
         created = previous is None or previous.deleted
         return Result(write.version, stored, 201 if created else 200)
 
@@ -298,8 +325,9 @@ class Repository:
             return await self.update(tx, type_, body_id, resource, if_match=if_match)
         return await self.create(tx, type_, resource)
 
-    async def delete(self, tx: Tx, type_: str, id_: str, *, if_match: int | None = None) -> Result | None:
-        """DELETE: a deletion version; ``None`` when there is nothing to delete."""
+    async def delete(self, tx: Tx, type_: str, id_: str, *, if_match: int | None = None, pending: Pending | None = None) -> Result | None:
+        """DELETE: a deletion version; ``None`` when there is nothing to delete (``pending``: as for
+        :meth:`create`)."""
         previous = await tx.current(type_, id_)
         if if_match is not None and (previous is None or previous.vid != if_match):
             raise precondition_failed(f"If-Match version {if_match} of {type_}/{id_} does not match")
@@ -313,12 +341,16 @@ class Repository:
             if if_match is None:
                 raise
             raise precondition_failed(f"{type_}/{id_} was changed by another client while deleting") from None
+        if pending is not None:
+            pending.deleted.append((type_, id_))
+        elif self.settings.integrity_on_delete:
+            await self.check_integrity(tx, Pending(deleted=[(type_, id_)]))
         return Result(version, None, 200)
 
-    async def conditional_delete(self, tx: Tx, type_: str, criteria: list[tuple[str, str]]) -> Result | None:
+    async def conditional_delete(self, tx: Tx, type_: str, criteria: list[tuple[str, str]], pending: Pending | None = None) -> Result | None:
         found = await self.matches(tx, type_, criteria)
         if len(found) > 1:
             raise precondition_failed(f"The conditional delete criteria match more than one {type_}")
         if not found:
             return None
-        return await self.delete(tx, type_, found[0].id)
+        return await self.delete(tx, type_, found[0].id, pending=pending)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from fastapi import Request
 
@@ -13,10 +14,29 @@ from ..fhir.resource import parse_etag
 from .negotiation import parse_fhir_body
 
 
-async def read_fhir_body(request: Request, settings: Settings) -> Any:
+T = TypeVar("T")
+
+#: a body larger than this is parsed and checked in a worker thread: the event loop stays free to
+#: answer other requests while a large (or hostile) body is worked through
+LARGE_BODY = 64 * 1024
+
+
+async def off_loop(size: int, work: Callable[..., T], *args: Any) -> T:
+    """``work(*args)``, in a worker thread when it is about a body of more than :data:`LARGE_BODY` bytes
+    (small bodies run inline: a thread hop would cost more than the work)."""
+    if size <= LARGE_BODY:
+        return work(*args)
+    return await asyncio.to_thread(work, *args)
+
+
+async def read_fhir_body(request: Request, settings: Settings, then: Callable[[Any], T] | None = None) -> Any:
     """The body, FHIR JSON or XML (as its ``Content-Type`` says), as FHIR JSON; more than
-    ``max_request_bytes`` is refused before it is all read."""
-    return parse_fhir_body(request, await read_body(request, settings))
+    ``max_request_bytes`` is refused before it is all read. ``then`` (say, validation) runs on the
+    parsed body; both run off the event loop for a large body."""
+    raw = await read_body(request, settings)
+    if then is None:
+        return await off_loop(len(raw), parse_fhir_body, request, raw)
+    return await off_loop(len(raw), lambda: then(parse_fhir_body(request, raw)))
 
 
 async def read_body(request: Request, settings: Settings) -> bytes:

@@ -31,7 +31,7 @@ def repo_of(request: Request) -> Repository:
         access = state.get("access")
         if access is None:
             raise FhirError.of(401, "login", "Not authenticated")
-        view = request.app.state.repo.scoped(access, WriteAudit(request))
+        view = request.app.state.repo.scoped(access, WriteAudit(request), base_url(request))
         state["repo"] = view
     return view
 

@@ -26,6 +26,8 @@ def _xml(r) -> dict:  # type: ignore[no-untyped-def]
 
 async def test_the_hl7_example_in_xml_is_stored_and_read_back_as_its_json(client) -> None:  # type: ignore[no-untyped-def]
     xml = (HL7 / "xml_testdata" / "Patient-example.xml").read_bytes()
+    org = {"resourceType": "Organization", "id": "1", "name": "Gastroenterology"}  # its managingOrganization must exist
+    assert (await client.put("Organization/1", json=org, headers=JSON)).status_code == 201
     r = await client.put("Patient/example", content=xml, headers=XML)
     assert r.status_code == 201, r.text
     stored = (await client.get("Patient/example", headers=JSON)).json()

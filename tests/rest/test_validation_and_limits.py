@@ -83,3 +83,70 @@ async def test_decimal_precision_kept(client) -> None:
     r = await client.post("Observation", content=b'{"resourceType":"Observation","status":"final","code":{"text":"w"},"valueQuantity":{"value":62.50,"unit":"kg"}}', headers=JSON)
     assert r.status_code == 201 and b'"value":62.50' in r.content
     assert obs  # the builder documents the shape
+
+
+# -- issue 14 item 18: validation of a hostile body is bounded, and does not stall the server
+
+
+async def test_issues_of_one_resource_are_bounded(client) -> None:
+    """60,000 empty names: the first 100 issues and one note that checking stopped, not 60,000."""
+    body = b'{"resourceType":"Patient","name":[' + b",".join([b"{}"] * 60_000) + b"]}"
+    r = await client.post("Patient", content=body, headers=JSON)
+    assert r.status_code == 400
+    found = issues(r.json())
+    assert len(found) == 101 and len(r.content) < 50_000
+    assert found[0]["expression"] == ["Patient.name[0]"]
+    assert found[-1]["code"] == "too-costly" and "checking stopped after 100 issues" in found[-1]["diagnostics"]
+
+
+async def test_the_limit_note_does_not_change_the_status(client) -> None:
+    """150 wrongly typed given names are content errors (422) however many there are."""
+    body = patient() | {"name": [{"family": "Nguyễn", "given": [1] * 150}]}
+    r = await client.post("Patient", json=body, headers=JSON)
+    assert r.status_code == 422
+    found = issues(r.json())
+    assert len(found) == 101 and found[-1]["code"] == "too-costly"
+
+
+async def test_a_transaction_outcome_is_bounded(client) -> None:
+    """Each entry is cut at 100 issues, and the outcome of the whole Bundle at 100 and a count of the rest."""
+    entry = {"resource": patient() | {"name": [{"given": [1] * 150}]}, "request": {"method": "POST", "url": "Patient"}}
+    r = await client.post("", json={"resourceType": "Bundle", "type": "transaction", "entry": [entry] * 3}, headers=JSON)
+    assert r.status_code == 422
+    found = issues(r.json())
+    assert len(found) == 101
+    assert found[-1]["code"] == "too-costly" and "200 more issue(s) not shown" in found[-1]["diagnostics"]
+
+
+async def test_a_hostile_body_does_not_stall_other_requests(store) -> None:  # type: ignore[no-untyped-def]
+    """A 1.5 MB Patient of 500,000 empty names in flight: /metadata still answers at once (it
+    waited the whole validation, ~3 s, when validation ran on the event loop for every issue)."""
+    import asyncio
+    import time
+
+    from server.app import create_app
+    from server.config import Settings
+
+    from .conftest import client_for, token_for
+
+    app = create_app(Settings(), store)  # the production body limit (32 MiB)
+    body = b'{"resourceType":"Patient","name":[' + b",".join([b"{}"] * 500_000) + b"]}"
+    try:
+        async with client_for(app, await token_for(app)) as c:
+            assert (await c.get("metadata")).status_code == 200  # warm
+            start = time.perf_counter()
+
+            async def hostile() -> int:
+                return (await c.post("Patient", content=body, headers=JSON)).status_code
+
+            async def metadata() -> float:
+                await asyncio.sleep(0.02)
+                r = await c.get("metadata")
+                assert r.status_code == 200
+                return time.perf_counter() - start
+
+            status, waited = await asyncio.gather(hostile(), metadata())
+            assert status == 400
+            assert waited < 2.0, f"/metadata waited {waited:.2f}s behind a hostile write"
+    finally:
+        await app.state.audit.stop()

@@ -584,3 +584,30 @@ async def test_reindex_replaces_the_index_of_the_current_version_only(store: Sto
     await put(store, "Patient", "p1", 2, ts=200, index=(tok("identifier", "v2"),))
     assert not await store.reindex(v1, (tok("identifier", "stale"),))  # version 1 is no longer current
     assert await found(store, "Patient", TokenMatch("identifier", ANY, "stale")) == []
+
+
+# -------------------------------------------------------------- referential integrity (issue 14)
+
+
+async def test_reverse_references_are_found_inside_a_unit_as_it_changes_them(store: Store) -> None:
+    """The query :mod:`server.fhir.integrity` runs at the end of a unit: any reference parameter
+    naming the target, any type but AuditEvent; it sees the unit's own writes and deletions, and
+    ``Tx.unguarded`` of a store's own unit is that unit."""
+    from server.storage.index import Cond, TypeIs, ValueMatch
+
+    target = ("Patient/p1", "http://h/fhir/Patient/p1")
+    term = All((AnyOf(tuple(ValueMatch(n, "reference", (Cond("target", "in", target),)) for n in ("patient", "subject"))), Not(TypeIs(("AuditEvent",)))))
+    await put(store, "AuditEvent", "a1", 1, ts=50, index=[ReferenceValue("patient", "Patient/p1")])
+    await put(store, "Observation", "o1", 1, ts=60, index=[ReferenceValue("subject", "http://h/fhir/Patient/p1")])
+
+    async def work(tx: Tx) -> tuple[list[str], list[str]]:
+        assert tx.unguarded() is tx
+        await tx.write(Write(version("Encounter", "e1", 1, 100), (ReferenceValue("subject", "Patient/p1"),)))
+        before = refs((await tx.unguarded().search(Query(None, term))).versions)
+        await tx.write(Write(version("Encounter", "e1", 2, 200, deleted=True), (), 1))
+        await tx.write(Write(version("Observation", "o1", 2, 200, deleted=True), (), 1))
+        return before, refs((await tx.search(Query(None, term))).versions)
+
+    before, after = await store.atomic(work)
+    assert sorted(before) == ["Encounter/e1/1", "Observation/o1/1"]
+    assert after == []

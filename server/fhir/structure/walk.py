@@ -13,7 +13,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from ..outcome import Issue
+from ..outcome import MAX_ISSUES, Issue, limit_note
 from .formats import BOOL, INT, STR
 from .messages import code_list, json_type, show
 from .table import CODING, Field, Structure, TypeMeta
@@ -23,21 +23,29 @@ __all__ = ["Walker", "primitive_problem"]
 _Task = tuple  # (object, TypeMeta, expression, depth, is_resource)
 
 
+class _Enough(Exception):
+    """Raised by :meth:`Walker.issue` at the issue limit: the walk stops where it is."""
+
+
 class Walker:
     """Collects the issues of one resource (a fresh walker per call: it is not reentrant)."""
 
-    __slots__ = ("issues", "max_depth", "stack", "structure", "too_deep")
+    __slots__ = ("issues", "max_depth", "max_issues", "stack", "structure", "too_deep")
 
-    def __init__(self, structure: Structure, max_depth: int) -> None:
+    def __init__(self, structure: Structure, max_depth: int, max_issues: int = MAX_ISSUES) -> None:
         self.structure = structure
         self.issues: list[Issue] = []
         self.max_depth = max_depth
+        self.max_issues = max_issues  #: past this many the walk stops: its cost is bounded by it, not the input
         self.too_deep = False
         self.stack: list[_Task] = []
 
     # -- bookkeeping
 
     def issue(self, code: str, expr: str, diagnostics: str) -> None:
+        if len(self.issues) >= self.max_issues:
+            self.issues.append(limit_note(self.max_issues, expression=(expr,)))
+            raise _Enough
         self.issues.append(Issue(code, diagnostics, (expr,)))
 
     def deep(self, expr: str) -> None:
@@ -57,8 +65,11 @@ class Walker:
 
     def run(self, obj: dict, meta: TypeMeta, expr: str) -> None:
         self.stack.append((obj, meta, expr, 1, True))
-        while self.stack:
-            self.visit_object(*self.stack.pop())
+        try:
+            while self.stack:
+                self.visit_object(*self.stack.pop())
+        except _Enough:
+            self.stack.clear()
 
     def visit_object(self, obj: dict, meta: TypeMeta, expr: str, depth: int, is_resource: bool) -> None:
         children: list[_Task] = []

@@ -11,7 +11,7 @@ from ...fhir.patch import JSON_PATCH, conditional_target, patch
 from ...fhir.repository import Repository
 from ...fhir.resource import ID_RE
 from ..negotiation import check_accept, fhir_response, parse_fhir_body
-from ..requests import Prefer, if_match, query_items, read_body, read_fhir_body
+from ..requests import Prefer, if_match, off_loop, query_items, read_body, read_fhir_body
 from ..responses import read_response, repo_of, version_headers, write_response
 
 router = APIRouter()
@@ -46,8 +46,8 @@ def _check_id(type_: str, id_: str) -> None:
 async def _body(request: Request, type_: str, id_: str | None = None, require_id: bool = False) -> dict:
     repo = repo_of(request)
     repo.access.require_any(type_, "create" if request.method == "POST" else "update", "create")
-    data = await read_fhir_body(request, repo.settings)
-    return check_resource(data, type_=type_, id_=id_, require_id=require_id, max_depth=repo.settings.max_json_depth)
+    depth = repo.settings.max_json_depth
+    return await read_fhir_body(request, repo.settings, lambda data: check_resource(data, type_=type_, id_=id_, require_id=require_id, max_depth=depth))
 
 
 @router.post("/{type_}")
@@ -125,8 +125,8 @@ async def _patch_body(request: Request, repo: Repository) -> tuple[str, object]:
     media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     raw = await read_body(request, repo.settings)
     if media == JSON_PATCH:
-        return "json", parse_json(raw)
-    return "fhirpath", parse_fhir_body(request, raw)
+        return "json", await off_loop(len(raw), parse_json, raw)
+    return "fhirpath", await off_loop(len(raw), parse_fhir_body, request, raw)
 
 
 @router.delete("/{type_}/{id_}")

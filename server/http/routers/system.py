@@ -18,10 +18,9 @@ router = APIRouter()
 async def transaction_or_batch(request: Request) -> Response:
     check_accept(request)
     repo = repo_of(request)
-    bundle = await read_fhir_body(request, repo.settings)
     prefer = Prefer.of(request, "minimal")
     processor = BundleProcessor(repo, prefer_return=prefer.return_, base=base_url(request), strict_search=prefer.strict)
-    btype, entries = processor.parse(bundle)
+    btype, entries = await read_fhir_body(request, repo.settings, processor.parse)  # checks every entry
     state = request.scope["state"]
     state["interaction"] = btype  # for the audit trail
     state["audit_always"] = btype == "batch"  # entries fail alone: the request's own event records them

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from ...fhir.operations.validate import run_validate
 from ..negotiation import check_accept, fhir_response, parse_fhir_body, wants_pretty
-from ..requests import query_items, read_body
+from ..requests import off_loop, query_items, read_body
 from ..responses import repo_of
 
 router = APIRouter()
@@ -19,7 +19,7 @@ async def _validate(request: Request, type_: str, id_: str | None) -> Response:
     raw = await read_body(request, repo.settings)
     body = None
     if raw.strip():
-        body = parse_fhir_body(request, raw)
+        body = await off_loop(len(raw), parse_fhir_body, request, raw)
     outcome = await run_validate(repo, type_, id_, body, query_items(request))
     return fhir_response(outcome, pretty=wants_pretty(request))
 
