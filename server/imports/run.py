@@ -8,7 +8,6 @@ stops the run but its end: a broken episode, or a file that cannot be read, neve
 
 from __future__ import annotations
 
-import asyncio
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
