@@ -75,12 +75,12 @@ async def search_all(request: Request) -> Response:
     return await _search(request, types, [(k, v) for k, v in params if k != "_type"], across=True)
 
 
-@router.get("/{type_}")
+@router.get("/{type_:rtype}")
 async def search_get(request: Request, type_: str) -> Response:
     return await _search(request, (type_,), query_items(request))
 
 
-@router.post("/{type_}/_search")
+@router.post("/{type_:rtype}/_search")
 async def search_post(request: Request, type_: str) -> Response:
     ctype = request.headers.get("content-type", "")
     if ctype and not ctype.startswith("application/x-www-form-urlencoded"):
