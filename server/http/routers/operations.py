@@ -14,7 +14,7 @@ from ...fhir.operations.transfer54 import export_transfer54, import_transfer54, 
 from ...fhir.outcome import FhirError
 from ...fhir.paging import decode_cursor
 from ...fhir.search.parse import ParsedSearch
-from ..negotiation import check_accept, fhir_response, wants_pretty
+from ..negotiation import check_accept, fhir_response, missing_content_type, wants_pretty
 from ..requests import Prefer, query_items, read_body
 from ..responses import base_url, repo_of
 from .search import searchset
@@ -43,7 +43,9 @@ async def import_transfer54_op(request: Request) -> Response:
     check_accept(request)
     repo = repo_of(request)
     ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if ctype and ctype not in ("application/json", "application/fhir+json", "application/xml", "text/xml"):
+    if not ctype:
+        raise missing_content_type("application/json (the JSON form) or application/xml (the XML form)")
+    if ctype not in ("application/json", "application/fhir+json", "application/xml", "text/xml"):
         raise FhirError.of(415, "not-supported", f"Content-Type '{ctype}' is not supported; send the JSON form (application/json) or the XML form (application/xml)")
     record = read_record(await read_body(request, repo.settings), xml=ctype.endswith("xml"))
     entries = await import_transfer54(repo, record, prefer_return=Prefer.of(request, "minimal").return_, base=base_url(request))
@@ -71,7 +73,9 @@ async def import_bhyt_op(request: Request) -> Response:
     check_accept(request)
     repo = repo_of(request)
     ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if ctype and ctype not in _XML_TYPES:
+    if not ctype:
+        raise missing_content_type("application/xml (the GIAMDINHHS envelope)")
+    if ctype not in _XML_TYPES:
         raise FhirError.of(415, "not-supported", f"Content-Type '{ctype}' is not supported; send the GIAMDINHHS envelope as application/xml")
     request.scope["state"]["audit_always"] = True  # HOSOs fail alone: the request's own event records them
     strict = request.query_params.get("strict", "false").lower() in ("true", "1")
