@@ -17,6 +17,7 @@ from ...fhir.search.parse import ParsedSearch, split_commas
 from ..negotiation import check_accept, fhir_response, wants_pretty
 from ..requests import Prefer, query_items
 from ..responses import base_url, repo_of
+from .home import base_without_query
 
 router = APIRouter()
 
@@ -68,6 +69,8 @@ async def _search(request: Request, types: tuple[str, ...], params: list[tuple[s
 @router.get("/", include_in_schema=False)
 async def search_all(request: Request) -> Response:
     params = query_items(request)
+    if not params:
+        return await base_without_query(request)
     type_values = [v for k, v in params if k == "_type"]
     if not type_values:
         raise bad_request("A search across types needs _type (e.g. ?_type=Patient,Observation)", "_type")
