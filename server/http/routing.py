@@ -42,12 +42,12 @@ def refuses(endpoint: Any) -> Any:
 def allowed_methods(routers: list[tuple[str, Any]], path: str) -> list[str]:
     """The methods ``path`` is served with: for each method, the first route the app would
     pick for it, unless that route only refuses. ``routers`` are the app's ``(prefix, APIRouter)``
-    in the order they were included. ``HEAD`` goes with ``GET`` (the format middleware answers
-    it as the GET)."""
+    in the order they were included. Under ``/fhir`` ``HEAD`` goes with ``GET`` (the format
+    middleware answers it as the GET); elsewhere it is not served."""
     allowed: list[str] = []
     for method in _METHODS:
         if method == "HEAD":
-            if "GET" in allowed:
+            if "GET" in allowed and (path == "/fhir" or path.startswith("/fhir/")):
                 allowed.append("HEAD")
             continue
         route = _first_route(routers, path, method)

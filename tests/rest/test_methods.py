@@ -48,3 +48,11 @@ async def test_smart_configuration_is_served(app) -> None:  # type: ignore[no-un
     async with client_for(app, None) as anonymous:
         r = await anonymous.get(".well-known/smart-configuration")
         assert r.status_code == 200 and "token_endpoint" in r.json()
+
+
+async def test_outside_fhir_head_is_not_claimed(app) -> None:  # type: ignore[no-untyped-def]
+    from .conftest import client_for
+
+    async with client_for(app, None) as anonymous:
+        r = await anonymous.post("http://testserver/auth/jwks", content=b"{}", headers=JSON)
+        assert r.status_code == 405 and r.headers["allow"] == "GET"
