@@ -26,7 +26,7 @@ from .http.errors import install_error_handlers
 from .http.negotiation import FormatMiddleware
 from .http.security import SecurityMiddleware
 from .http.routers import auth as auth_routes
-from .http.routers import conformance, history, metadata, operations, resources, search, system, terminology, validation
+from .http.routers import conformance, history, home, metadata, operations, resources, search, system, terminology, validation
 from .storage.base import Store
 from .storage.factory import make_store
 
@@ -70,10 +70,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
     # Order matters: literal segments (metadata, _history, _search) before {id}.
     # $validate, $lookup, $validate-code before the read-only conformance types' {id} routes,
     # all before the stored types' routes.
-    app.include_router(auth_routes.well_known)  # /fhir/.well-known/smart-configuration, before /fhir/{type}/{id}
-    app.include_router(auth_routes.router)  # /auth/*: the authorization server
-    for module in (metadata, system, history, operations, validation, terminology, conformance, search, resources):
-        app.include_router(module.router, prefix="/fhir")
+    app.state.routers = [("", home.router), ("", auth_routes.well_known), ("", auth_routes.router)]  # /.well-known/…, /auth/*: the authorization server
+    app.state.routers += [("/fhir", m.router) for m in (metadata, system, history, operations, validation, terminology, conformance, search, resources)]
+    for prefix, router in app.state.routers:  # kept: a 405's Allow asks them which methods a path has
+        app.include_router(router, prefix=prefix)
     return app
 
 

@@ -76,3 +76,8 @@ def message_page(title_vi: str, title_en: str, text: str, *, error: bool = False
     paragraph = _error(text) if error else f"<p>{escape(text)}</p>"
     body = f'<h1>{escape(title_vi)} <span class="en">/ {escape(title_en)}</span></h1>\n{paragraph}'
     return _PAGE.substitute(title=f"{escape(title_vi)} / {escape(title_en)} — Liên Thông", body=body)
+
+
+def page(title: str, body: str) -> str:
+    """Any other page of the server in the same frame (``body`` is HTML its caller escaped)."""
+    return _PAGE.substitute(title=f"{escape(title)} — Liên Thông", body=body)

@@ -48,6 +48,7 @@ class Entry:
     target: str | None = None  # "Type/id" this entry creates or updates, fixed before writing
     existing: Version | None = None  # conditional create that matched
     problems: list[Issue] = field(default_factory=list)
+    status: int | None = None  # the status its problems get when it is not the body's 400/422: what the same request would get alone
     refs: list[Path] | None = None  # where the resource's references are (found when parsed)
 
     @property
@@ -68,6 +69,11 @@ def _patch_kind(resource: Any) -> str | None:
 
 def _status(code: int) -> str:
     return f"{code} {REASONS.get(code, '')}".strip()
+
+
+def _entry_status(e: Entry) -> int:
+    """The status of an entry's problems: what the same request would get on its own."""
+    return e.status or status_for(e.problems)
 
 
 def _error_entry(err: FhirError) -> dict[str, Any]:
@@ -152,6 +158,8 @@ class BundleProcessor:
             entry.problems.append(Issue("required", "request.url is required", (f"{where}.request.url",)))
             return entry
         self._parse_url(entry, url, where)
+        if entry.type == "?":  # the URL names nothing this server stores: that is the entry's one error
+            return entry
         for key in ("ifNoneExist", "ifMatch"):
             if key in request and not isinstance(request[key], str):
                 entry.problems.append(Issue("structure", f"request.{key} must be a string", (f"{where}.request.{key}",)))
@@ -189,8 +197,16 @@ class BundleProcessor:
         if entry.method != "GET" and parts.scheme:
             entry.problems.append(Issue("value", "request.url must be relative (Type, Type/id or Type?criteria)", (f"{where}.request.url",)))
             return
+        operation = next((s for s in segments if s.startswith("$")), None)
+        if operation is not None:
+            entry.problems.append(Issue("not-supported", f"request.url '{url}' calls the operation {operation}, which this server does not run inside a "
+                                        f"transaction or batch; call [base]/{path} directly", (f"{where}.request.url",)))
+            entry.status = 400
+            return
         if not segments or segments[0] not in self.repo.types:
-            entry.problems.append(Issue("not-supported", f"request.url '{url}' does not name a supported resource type", (f"{where}.request.url",)))
+            named = f"resource type '{segments[0]}'" if segments else "no resource type"
+            entry.problems.append(Issue("not-supported", f"request.url '{url}' names {named}, which this server does not support", (f"{where}.request.url",)))
+            entry.status = 404  # as the same request sent alone
             return
         entry.type = segments[0]
         if len(segments) >= 2:
@@ -211,7 +227,8 @@ class BundleProcessor:
     async def transaction(self, entries: list[Entry]) -> list[dict[str, Any]]:
         problems = [p for e in entries for p in e.problems]
         if problems:
-            raise FhirError(status_for(problems), problems)
+            statuses = {_entry_status(e) for e in entries if e.problems}
+            raise FhirError(statuses.pop() if len(statuses) == 1 else status_for(problems), problems)
         self._check_duplicates(entries)
         return await self.repo.atomic(lambda tx: self._run_transaction(tx, entries))
 
@@ -401,7 +418,7 @@ class BundleProcessor:
         responses = []
         for e in entries:
             if e.problems:
-                responses.append(_error_entry(FhirError(status_for(e.problems), e.problems)))
+                responses.append(_error_entry(FhirError(_entry_status(e), e.problems)))
                 continue
             try:
                 if e.method in ("GET", "HEAD"):

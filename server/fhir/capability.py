@@ -20,11 +20,16 @@ OPERATIONS: dict[str, list[dict[str, str]]] = {
 SYSTEM_OPERATIONS = [
     {"name": "import-transfer54", "definition": "https://lienthong.dev/fhir/OperationDefinition/import-transfer54"},
     {"name": "import-bhyt", "definition": "https://lienthong.dev/fhir/OperationDefinition/import-bhyt"},
+    {"name": "meta", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-meta"},
 ]
 
 
 #: $validate, on every stored type (type and instance level)
 VALIDATE_OPERATION = {"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}
+#: $meta (system, type, instance), $meta-add and $meta-delete (instance), on every stored type
+META_OPERATIONS = [
+    {"name": name, "definition": f"http://hl7.org/fhir/OperationDefinition/Resource-{name}"} for name in ("meta", "meta-add", "meta-delete")
+]
 #: operations of the read-only conformance types
 CONFORMANCE_OPERATIONS: dict[str, list[dict[str, str]]] = {
     "CodeSystem": [{"name": "lookup", "definition": "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup"}],
@@ -75,7 +80,7 @@ def capability_statement(repo: Repository, base_url: str, software_version: str,
                 "searchRevInclude": ["*", *revs],
                 "searchParam": params,
         }
-        entry["operation"] = [*OPERATIONS.get(rtype, []), VALIDATE_OPERATION]
+        entry["operation"] = [*OPERATIONS.get(rtype, []), VALIDATE_OPERATION, *META_OPERATIONS]
         resources.append(entry)
     resources += conformance_resources()
     return {

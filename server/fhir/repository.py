@@ -227,7 +227,7 @@ class Repository:
     async def vread(self, type_: str, id_: str, vid: str) -> Version:
         self.check_type(type_)
         self.access.require(type_, "vread")
-        if not vid.isdigit():
+        if not (vid.isascii() and vid.isdigit()) or int(vid) >= 2**63:  # beyond any stored version (a 64-bit column)
             raise not_found(f"Version '{vid}' of {type_}/{id_} is not known")
         version = await self.store.version(type_, id_, int(vid))
         if version is None:

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from ..fhir.outcome import FhirError, Issue, operation_outcome
 from ..storage.base import StoreBusy
 from .negotiation import fhir_response
+from .routing import allowed_methods
 
 log = logging.getLogger("lienthong")
 
@@ -26,15 +27,22 @@ _HTTP_CODES = {404: "not-found", 405: "not-supported", 413: "too-costly"}
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FhirError)
     async def _fhir(request: Request, exc: FhirError) -> Response:
-        return fhir_response(exc.outcome(), exc.status, exc.headers)
+        headers = exc.headers
+        if exc.status == 405:
+            headers = {**(headers or {}), "Allow": _allow(request)}
+        return fhir_response(exc.outcome(), exc.status, headers)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
         text = "No such endpoint: " + request.url.path if exc.status_code == 404 else str(exc.detail)
         if exc.status_code == 405:
             text = f"{request.method} is not allowed on {request.url.path}"
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allow(request)
+            text += f"; this path allows {headers['Allow']}"
         issue = Issue(_HTTP_CODES.get(exc.status_code, "processing"), text)
-        return fhir_response(operation_outcome([issue]), exc.status_code, dict(exc.headers or {}))
+        return fhir_response(operation_outcome([issue]), exc.status_code, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -51,3 +59,8 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         issue = Issue("exception", f"Internal server error ({type(exc).__name__}); this is a bug in the server, not in your request", severity="fatal")
         return fhir_response(operation_outcome([issue]), 500)
+
+
+def _allow(request: Request) -> str:
+    """The ``Allow`` of a 405: every method this path is served with, not only the first route's."""
+    return ", ".join(allowed_methods(request.app.state.routers, request.url.path))

@@ -60,14 +60,21 @@ def check_accept(request: Request) -> str:
 
 
 def body_format(request: Request) -> str:
-    """``"json"`` or ``"xml"`` by ``Content-Type`` (none is read as JSON); 415 for other types."""
+    """``"json"`` or ``"xml"`` by ``Content-Type``; 415 for other types and for none (a body
+    without a declared type is what a cross-site HTML form sends: it never writes)."""
     ctype = request.headers.get("content-type")
-    media = (_media_types(ctype) or [""])[0] if ctype else "application/fhir+json"
+    if not ctype:
+        raise missing_content_type("application/fhir+json or application/fhir+xml")
+    media = (_media_types(ctype) or [""])[0]
     if media in _JSON_FORMATS:
         return "json"
     if media in _XML_FORMATS:
         return "xml"
     raise FhirError.of(415, "not-supported", f"Content-Type '{ctype}' is not supported; send application/fhir+json or application/fhir+xml")
+
+
+def missing_content_type(expected: str) -> FhirError:
+    return FhirError.of(415, "not-supported", f"The request has a body but no Content-Type; send it as {expected}", "Content-Type")
 
 
 def check_content_type(request: Request) -> None:

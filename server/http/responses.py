@@ -11,6 +11,7 @@ from ..fhir.dates import http_date
 from ..fhir.outcome import FhirError, Issue, operation_outcome
 from ..fhir.repository import Repository, Result
 from ..fhir.resource import body_of, etag
+from ..fhir.search.elements import parse_elements, parse_summary, trim
 from ..storage.base import Version
 from .auditing import WriteAudit
 from .negotiation import fhir_response, wants_pretty
@@ -44,7 +45,18 @@ def read_response(request: Request, v: Version) -> Response:
     inm = request.headers.get("if-none-match")
     if inm and etag(v.vid) in [t.strip() if t.strip().startswith("W/") else "W/" + t.strip() for t in inm.split(",")]:
         return Response(status_code=304, headers=version_headers(v))
-    return fhir_response(body_of(v), 200, version_headers(v), pretty=wants_pretty(request))
+    return fhir_response(_subset(request, body_of(v)), 200, version_headers(v), pretty=wants_pretty(request))
+
+
+def _subset(request: Request, resource: Any) -> Any:
+    """A read's resource as ``_summary``/``_elements`` ask (the search's own trimming, tagged
+    ``SUBSETTED``); ``_summary=count`` only means something for a search."""
+    params = request.query_params
+    elements = parse_elements(params.getlist("_elements"))
+    summary = parse_summary(params.get("_summary"))
+    if summary == "count":
+        raise FhirError.of(400, "invalid", "_summary=count asks for the number of matches of a search; a read has none (use true, text, data or false)", "_summary")
+    return trim(resource, summary, elements) if summary or elements else resource
 
 
 def write_response(request: Request, result: Result, prefer: Prefer) -> Response:

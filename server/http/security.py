@@ -40,7 +40,11 @@ _API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'n
 _HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
-def is_protected(path: str) -> bool:
+def is_protected(path: str, method: str = "GET", query: bytes = b"") -> bool:
+    """Whether a request needs a token: every ``/fhir`` path but the public ones, and but the
+    bare base URL read with no query (it only points to the landing page or the metadata)."""
+    if path in ("/fhir", "/fhir/") and method in ("GET", "HEAD") and not query:
+        return False
     return (path == "/fhir" or path.startswith("/fhir/")) and path not in PUBLIC_PATHS
 
 
@@ -76,7 +80,7 @@ class SecurityMiddleware:
             await send(message)
 
         path = scope["path"]
-        protected = is_protected(path)
+        protected = is_protected(path, scope["method"], scope.get("query_string", b""))
         if protected:
             state = scope.setdefault("state", {})
             if not self.settings.auth:

@@ -49,11 +49,15 @@ class Write:
     ``expect_vid`` is the version the writer based this on: ``None`` means the resource must
     not exist at all; a number means the current version (deleted or not) must be exactly that.
     ``index`` holds the search values of the new version (empty for a deletion).
+    ``in_place``: no new version; ``version`` (its body and index) replaces the stored version
+    of the same number, which must be current (``expect_vid == version.vid``). Only for what
+    R4 lets change without a version (``$meta-add``/``$meta-delete``: a resource's meta).
     """
 
     version: Version
     index: tuple[IndexValue, ...] = ()
     expect_vid: int | None = None
+    in_place: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,3 +164,25 @@ async def test_returned_entries_have_absolute_full_urls(client) -> None:  # type
     found = batch["entry"][0]["resource"]["entry"]
     assert found and all(e["fullUrl"].startswith("http://testserver/fhir/Patient/") for e in found)
     assert not [i for i in validate(batch) if i.severity == "error" and "fullUrl" in i.diagnostics]
+
+
+async def test_an_entry_the_server_cannot_route_has_one_error_and_the_direct_status(client) -> None:  # type: ignore[no-untyped-def]
+    """An operation URL gets one clear error (not also a resourceType mismatch); an unsupported
+    type is 404 in a batch entry as on a direct request."""
+    lookup = {"resourceType": "Parameters", "parameter": [{"name": "code", "valueCode": "male"}]}
+    assert (await client.get("Foo/1")).status_code == 404
+    batch = {"resourceType": "Bundle", "type": "batch", "entry": [
+        {"resource": lookup, "request": {"method": "POST", "url": "ValueSet/$lookup"}},
+        {"request": {"method": "GET", "url": "Foo/1"}},
+        {"resource": {"resourceType": "Foo"}, "request": {"method": "POST", "url": "Foo"}},
+    ]}
+    r = await client.post("", json=batch, headers=JSON)
+    assert r.status_code == 200
+    responses = [e["response"] for e in r.json()["entry"]]
+    assert [x["status"].split()[0] for x in responses] == ["400", "404", "404"]
+    for x in responses:
+        found = x["outcome"]["issue"]
+        assert len(found) == 1 and found[0]["code"] == "not-supported", found
+    assert "$lookup" in responses[0]["outcome"]["issue"][0]["diagnostics"]
+    r = await client.post("", json={**batch, "type": "transaction", "entry": batch["entry"][1:]}, headers=JSON)
+    assert r.status_code == 404 and len(issues(r.json())) == 2

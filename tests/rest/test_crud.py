@@ -166,3 +166,29 @@ async def test_a_write_that_cannot_get_the_store_is_503_with_retry_after(tmp_pat
             other.close()
         await app.state.audit.stop()
         await store.close()
+
+
+async def test_read_with_elements_and_summary(client) -> None:  # type: ignore[no-untyped-def]
+    """_elements and _summary on read trim as on search, and tag the result SUBSETTED."""
+    created = (await client.post("Patient", json={**patient(), "text": {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">An</div>'}}, headers=JSON)).json()
+    pid = created["id"]
+
+    def subsetted(body: dict) -> bool:  # type: ignore[type-arg]
+        return any(t.get("code") == "SUBSETTED" for t in body.get("meta", {}).get("tag", []))
+
+    for url in (f"Patient/{pid}", f"Patient/{pid}/_history/1"):
+        r = await client.get(url, params={"_elements": "name"})
+        assert r.status_code == 200 and r.headers["etag"] == 'W/"1"'
+        body = r.json()
+        assert set(body) == {"resourceType", "id", "meta", "name"} and subsetted(body), body
+    text = (await client.get(f"Patient/{pid}", params={"_summary": "text"})).json()
+    assert set(text) == {"resourceType", "id", "meta", "text"} and subsetted(text)
+    data = (await client.get(f"Patient/{pid}", params={"_summary": "data"})).json()
+    assert "text" not in data and "birthDate" in data and subsetted(data)
+    summary = (await client.get(f"Patient/{pid}", params={"_summary": "true"})).json()
+    assert "text" not in summary and "name" in summary and subsetted(summary)
+    whole = (await client.get(f"Patient/{pid}", params={"_summary": "false"})).json()
+    assert "text" in whole and not subsetted(whole)
+    for value in ("count", "nonsense"):
+        r = await client.get(f"Patient/{pid}", params={"_summary": value})
+        assert r.status_code == 400 and "_summary" in expressions(r.json()), value

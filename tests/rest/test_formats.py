@@ -11,7 +11,7 @@ from server import jsonio
 from server.fhir.fhirxml import from_xml, to_xml
 
 from .conftest import client_for
-from .helpers import JSON, patient
+from .helpers import JSON, issues, patient
 
 pytestmark = pytest.mark.anyio
 
@@ -93,3 +93,22 @@ async def test_gzip_when_asked(client) -> None:  # type: ignore[no-untyped-def]
     assert packed.headers.get("content-encoding") == "gzip" and packed.json()["total"] == 5
     raw = await client.get("Patient", params={"_format": "xml"}, headers={"Accept-Encoding": "gzip"})
     assert raw.headers.get("content-encoding") == "gzip" and from_xml(raw.content)["total"] == 5
+
+
+async def test_a_body_without_content_type_is_415(client) -> None:  # type: ignore[no-untyped-def]
+    """What a cross-site HTML form can send (a body with no declared type) never writes."""
+    pid = (await client.post("Patient", json=patient(), headers=JSON)).json()["id"]
+    body = jsonio.dumps(patient())
+    bundle = jsonio.dumps({"resourceType": "Bundle", "type": "transaction", "entry": [{"resource": patient(), "request": {"method": "POST", "url": "Patient"}}]})
+    patch_ = jsonio.dumps({"resourceType": "Parameters", "parameter": []})
+    for method, path, content in (
+        ("POST", "Patient", body), ("PUT", f"Patient/{pid}", jsonio.dumps({**patient(), "id": pid})), ("PUT", "Patient?identifier=x", body),
+        ("PATCH", f"Patient/{pid}", patch_), ("POST", "", bundle), ("POST", "Patient/$validate", body),
+        ("POST", "$import-bhyt", b"<GIAMDINHHS/>"), ("POST", "$import-transfer54", b"{}"),
+    ):
+        r = await client.request(method, path, content=content)  # httpx sends no Content-Type for raw content
+        assert "content-type" not in r.request.headers
+        assert r.status_code == 415, (method, path, r.status_code, r.text)
+        assert issues(r.json())[0]["expression"] == ["Content-Type"], (method, path)
+    assert (await client.get("Patient")).json()["total"] == 1
+    assert (await client.post("Patient", content=body, headers={"Content-Type": "application/json"})).status_code == 201

@@ -35,3 +35,16 @@ async def test_huge_numbers_are_kept_or_refused_cleanly(client) -> None:
     assert r.status_code == 201 and b"123456789012345678901234567890" in r.content
     r = await client.post("Patient", content=b'{"resourceType":"Patient","multipleBirthInteger":99999999999999999999999}', headers={"Content-Type": "application/fhir+json"})
     assert r.status_code in (400, 422)
+
+
+async def test_fuzzer_finds_are_client_errors(client) -> None:
+    """What a bounded fuzzer found answering 500: a version id beyond 64 bits (404 as any
+    unknown version), a _has inside a _has (400 naming it), non-ASCII digits in a number."""
+    pid = (await client.post("Patient", json={"resourceType": "Patient"}, headers={"Content-Type": "application/fhir+json"})).json()["id"]
+    for vid in ("99999999999999999999", "9223372036854775808", "²"):
+        assert (await client.get(f"Patient/{pid}/_history/{vid}")).status_code == 404, vid
+    for handling in ("strict", "lenient"):
+        r = await client.get("Patient", params={"_has:Encounter:subject:_has:Observation:encounter:code": "x"}, headers={"Prefer": f"handling={handling}"})
+        assert r.status_code == 400, r.text
+        assert r.json()["issue"][0]["expression"] == ["_has:Encounter:subject:_has:Observation:encounter:code"]
+    assert (await client.get("Patient", params={"_count": "²"})).status_code == 400

@@ -62,6 +62,23 @@ async def test_every_version_is_kept(store: Store) -> None:
     assert page.versions == written[::-1] and page.total == 3
 
 
+async def test_an_in_place_write_rewrites_the_current_version_and_its_index(store: Store) -> None:
+    """What $meta-add needs: the current version's body and index change, no version is added."""
+    await put(store, "Patient", "p1", 1, ts=100, index=[tok("_tag", "old")])
+    v2 = await put(store, "Patient", "p1", 2, ts=200, index=[tok("_tag", "old")])
+    rewritten = Version("Patient", "p1", 2, 200, v2.method, v2.body[:-1] + b',"meta":{"tag":[{"code":"new"}]}}')  # type: ignore[index]
+    for wrong in (1, 3, None):  # only the current version, named as such
+        with pytest.raises(VersionConflict):
+            await store.atomic(lambda tx: tx.write(Write(rewritten, (tok("_tag", "new"),), wrong, in_place=True)))
+    assert await store.current("Patient", "p1") == v2
+    await store.atomic(lambda tx: tx.write(Write(rewritten, (tok("_tag", "new"),), 2, in_place=True)))
+    assert await store.current("Patient", "p1") == rewritten
+    assert await store.version("Patient", "p1", 2) == rewritten
+    assert (await store.history(HistoryQuery("Patient", "p1"), total=True)).total == 2
+    assert await found(store, "Patient", TokenMatch("_tag", ANY, "new")) == ["Patient/p1"]
+    assert await found(store, "Patient", TokenMatch("_tag", ANY, "old")) == []
+
+
 async def test_update_with_wrong_expect_vid_conflicts_and_changes_nothing(store: Store) -> None:
     await put(store, "Patient", "p1", 1, ts=100, index=[tok("identifier", "old")])
     v2 = await put(store, "Patient", "p1", 2, ts=200, index=[tok("identifier", "old")])

@@ -212,6 +212,8 @@ class SearchParser:
         ref_param = self._lookup((source,), ref)
         if ref_param.type != "reference":
             raise bad_request(f"'{ref}' is not a reference parameter of {source}", raw_name)
+        if inner_name.startswith("_has:"):  # the stores cannot answer a _has inside a _has: refused, never widened
+            raise bad_request(f"'{raw_name}': a _has inside a _has is not supported; search the inner resources first", raw_name)
         inner = self._param((source,), inner_name, value)
         return _or([Has(source, ref, inner, t) for t in resource_types])
 
@@ -242,7 +244,7 @@ class SearchParser:
         # _format, _pretty, _cursor and _type are read by the HTTP layer
 
     def parse_count(self, value: str) -> int:
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             raise bad_request(f"_count must be a non-negative integer, got '{value}'", "_count")
         count = int(value)
         if count > self.max_count:

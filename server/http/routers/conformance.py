@@ -16,6 +16,7 @@ from ...fhir.profiling import catalog
 from ..negotiation import check_accept, fhir_response, wants_pretty
 from ..requests import Prefer, query_items
 from ..responses import base_url
+from ..routing import refuses
 
 router = APIRouter()
 
@@ -24,7 +25,7 @@ def _read_only(type_: str):  # type: ignore[no-untyped-def]
     async def refuse(request: Request) -> Response:
         raise FhirError.of(405, "not-supported", f"{type_} is read-only on this server: it is served from the project's profiles, not stored; {request.method} is not allowed")
 
-    return refuse
+    return refuses(refuse)
 
 
 def _reader(type_: str):  # type: ignore[no-untyped-def]

@@ -74,11 +74,11 @@ async def system_history(request: Request) -> Response:
     return await _history(request, None, None)
 
 
-@router.get("/{type_}/_history")
+@router.get("/{type_:rtype}/_history")
 async def type_history(request: Request, type_: str) -> Response:
     return await _history(request, type_, None)
 
 
-@router.get("/{type_}/{id_}/_history")
+@router.get("/{type_:rtype}/{id_}/_history")
 async def instance_history(request: Request, type_: str, id_: str) -> Response:
     return await _history(request, type_, id_)

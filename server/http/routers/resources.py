@@ -50,7 +50,7 @@ async def _body(request: Request, type_: str, id_: str | None = None, require_id
     return await read_fhir_body(request, repo.settings, lambda data: check_resource(data, type_=type_, id_=id_, require_id=require_id, max_depth=depth))
 
 
-@router.post("/{type_}")
+@router.post("/{type_:rtype}")
 async def create(request: Request, type_: str) -> Response:
     repo = _type_repo(request, type_)
     resource = await _body(request, type_)
@@ -60,7 +60,7 @@ async def create(request: Request, type_: str) -> Response:
     return write_response(request, result, Prefer.of(request))
 
 
-@router.put("/{type_}")
+@router.put("/{type_:rtype}")
 async def conditional_update(request: Request, type_: str) -> Response:
     repo = _type_repo(request, type_)
     criteria = _criteria(request)
@@ -70,7 +70,7 @@ async def conditional_update(request: Request, type_: str) -> Response:
     return write_response(request, result, Prefer.of(request))
 
 
-@router.delete("/{type_}")
+@router.delete("/{type_:rtype}")
 async def conditional_delete(request: Request, type_: str) -> Response:
     repo = _type_repo(request, type_)
     criteria = _criteria(request)
@@ -79,21 +79,21 @@ async def conditional_delete(request: Request, type_: str) -> Response:
     return _delete_response(request, type_, "matching the criteria", result)
 
 
-@router.get("/{type_}/{id_}")
+@router.get("/{type_:rtype}/{id_}")
 async def read(request: Request, type_: str, id_: str) -> Response:
     check_accept(request)
     version = await repo_of(request).read(type_, id_)
     return read_response(request, version)
 
 
-@router.get("/{type_}/{id_}/_history/{vid}")
+@router.get("/{type_:rtype}/{id_}/_history/{vid}")
 async def vread(request: Request, type_: str, id_: str, vid: str) -> Response:
     check_accept(request)
     version = await repo_of(request).vread(type_, id_, vid)
     return read_response(request, version)
 
 
-@router.put("/{type_}/{id_}")
+@router.put("/{type_:rtype}/{id_}")
 async def update(request: Request, type_: str, id_: str) -> Response:
     repo = _instance_repo(request, type_, id_)
     resource = await _body(request, type_, id_, require_id=True)
@@ -103,7 +103,7 @@ async def update(request: Request, type_: str, id_: str) -> Response:
     return write_response(request, result, Prefer.of(request))
 
 
-@router.patch("/{type_}/{id_}")
+@router.patch("/{type_:rtype}/{id_}")
 async def patch_instance(request: Request, type_: str, id_: str) -> Response:
     repo = _instance_repo(request, type_, id_)
     kind, body = await _patch_body(request, repo)
@@ -111,7 +111,7 @@ async def patch_instance(request: Request, type_: str, id_: str) -> Response:
     return write_response(request, result, Prefer.of(request))
 
 
-@router.patch("/{type_}")
+@router.patch("/{type_:rtype}")
 async def conditional_patch(request: Request, type_: str) -> Response:
     repo = _type_repo(request, type_)
     kind, body = await _patch_body(request, repo)
@@ -129,7 +129,7 @@ async def _patch_body(request: Request, repo: Repository) -> tuple[str, object]:
     return "fhirpath", await off_loop(len(raw), parse_fhir_body, request, raw)
 
 
-@router.delete("/{type_}/{id_}")
+@router.delete("/{type_:rtype}/{id_}")
 async def delete(request: Request, type_: str, id_: str) -> Response:
     repo = _instance_repo(request, type_, id_)
     repo.access.require(type_, "delete")

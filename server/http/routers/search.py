@@ -17,6 +17,7 @@ from ...fhir.search.parse import ParsedSearch, split_commas
 from ..negotiation import check_accept, fhir_response, wants_pretty
 from ..requests import Prefer, query_items
 from ..responses import base_url, repo_of
+from .home import base_without_query
 
 router = APIRouter()
 
@@ -68,6 +69,8 @@ async def _search(request: Request, types: tuple[str, ...], params: list[tuple[s
 @router.get("/", include_in_schema=False)
 async def search_all(request: Request) -> Response:
     params = query_items(request)
+    if not params:
+        return await base_without_query(request)
     type_values = [v for k, v in params if k == "_type"]
     if not type_values:
         raise bad_request("A search across types needs _type (e.g. ?_type=Patient,Observation)", "_type")
@@ -75,12 +78,12 @@ async def search_all(request: Request) -> Response:
     return await _search(request, types, [(k, v) for k, v in params if k != "_type"], across=True)
 
 
-@router.get("/{type_}")
+@router.get("/{type_:rtype}")
 async def search_get(request: Request, type_: str) -> Response:
     return await _search(request, (type_,), query_items(request))
 
 
-@router.post("/{type_}/_search")
+@router.post("/{type_:rtype}/_search")
 async def search_post(request: Request, type_: str) -> Response:
     ctype = request.headers.get("content-type", "")
     if ctype and not ctype.startswith("application/x-www-form-urlencoded"):

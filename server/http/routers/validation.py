@@ -24,11 +24,11 @@ async def _validate(request: Request, type_: str, id_: str | None) -> Response:
     return fhir_response(outcome, pretty=wants_pretty(request))
 
 
-@router.post("/{type_}/$validate")
+@router.post("/{type_:rtype}/$validate")
 async def validate_type(request: Request, type_: str) -> Response:
     return await _validate(request, type_, None)
 
 
-@router.post("/{type_}/{id_}/$validate")
+@router.post("/{type_:rtype}/{id_}/$validate")
 async def validate_instance(request: Request, type_: str, id_: str) -> Response:
     return await _validate(request, type_, id_)

@@ -503,6 +503,12 @@ class _Collections:
         """Conditional write of the current document, then history; raises VersionConflict."""
         v = write.version
         doc = _resource_doc(write)
+        if write.in_place:
+            if write.expect_vid != v.vid or v.body is None:
+                raise VersionConflict(v.type, v.id, write.expect_vid, None)
+            await self._replace(v, doc, v.vid, session)
+            await self.history.update_one({"type": v.type, "id": v.id, "vid": v.vid}, {"$set": {"body": doc["body"]}}, session=session)
+            return
         if write.expect_vid is None:
             await self._create(v, doc, session)
         else:

@@ -646,8 +646,11 @@ def _write(conn: sqlite3.Connection, write: Write) -> None:
     index = _group_index(write.index) if v.body is not None else {}
     row = conn.execute("SELECT pk, vid FROM resources WHERE type = ? AND id = ?", (v.type, v.id)).fetchone()
     actual = None if row is None else row[1]
-    if actual != write.expect_vid:
+    if actual != write.expect_vid or (write.in_place and (actual != v.vid or v.body is None)):
         raise VersionConflict(v.type, v.id, write.expect_vid, actual)
+    if write.in_place:
+        _rewrite(conn, v, row[0], index)
+        return
     conn.execute("SAVEPOINT write")
     try:
         pk = _put_current(conn, v, None if row is None else row[0])
@@ -666,6 +669,21 @@ def _write(conn: sqlite3.Connection, write: Write) -> None:
         raise
     finally:
         conn.execute("RELEASE write")
+
+
+def _rewrite(conn: sqlite3.Connection, v: Version, pk: int, index: dict[str, list[tuple[Any, ...]]]) -> None:
+    """Replace the body and index of the current version ``v.vid``, in the current row and in history."""
+    conn.execute("SAVEPOINT rewrite")
+    try:
+        conn.execute("UPDATE resources SET body = ? WHERE pk = ?", (v.body, pk))
+        conn.execute("UPDATE history SET body = ? WHERE type = ? AND id = ? AND vid = ?", (v.body, v.type, v.id, v.vid))
+        _drop_index(conn, pk)
+        _insert_index(conn, pk, v.type, index)
+    except BaseException:
+        conn.execute("ROLLBACK TO rewrite")
+        raise
+    finally:
+        conn.execute("RELEASE rewrite")
 
 
 def _put_current(conn: sqlite3.Connection, v: Version, pk: int | None) -> int:

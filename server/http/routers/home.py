@@ -1,0 +1,75 @@
+"""``GET /``: where things are (the FHIR API, its CapabilityStatement, the documentation, the
+web workspace), as a page for a person or a small JSON for a program; ``GET /fhir`` with no
+query sends a client to it or to the CapabilityStatement. Public and holding no patient data,
+so neither guarded nor audited (as the CapabilityStatement is not).
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from ...auth.templates import page
+
+router = APIRouter()
+
+WORKSPACE = "/app/"
+
+
+def _workspace_served(request: Request) -> bool:
+    return any(getattr(r, "path", "").startswith(WORKSPACE.rstrip("/")) for r in request.app.router.routes)
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept or "json" not in accept
+
+
+def landing(request: Request) -> dict[str, Any]:
+    """The addresses a newcomer needs, relative to this server."""
+    return {
+        "name": "Liên Thông FHIR server",
+        "fhirVersion": "4.0.1",
+        "version": request.app.version,
+        "fhirBase": "/fhir",
+        "capabilityStatement": "/fhir/metadata",
+        "smartConfiguration": "/fhir/.well-known/smart-configuration",
+        "documentation": "README.md and docs/ of the source; the CapabilityStatement lists every type, search parameter and operation served",
+        "workspace": WORKSPACE if _workspace_served(request) else None,
+        "workspaceStatus": "served" if _workspace_served(request) else "coming",
+    }
+
+
+_ROWS = (
+    ("API FHIR R4", "FHIR R4 API", "fhirBase", "cần access token (Authorization: Bearer) / needs an access token"),
+    ("Bản mô tả năng lực", "CapabilityStatement", "capabilityStatement", "công khai / public"),
+    ("Cấu hình SMART", "SMART configuration", "smartConfiguration", "cách lấy token / how to get a token"),
+)
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    info = landing(request)
+    if not _wants_html(request):
+        return JSONResponse(info)
+    items = "".join(
+        f'<li>{escape(vi)} <span class="en">/ {escape(en)}</span>: <a href="{escape(info[key])}"><code>{escape(info[key])}</code></a><br><small>{escape(note)}</small></li>'
+        for vi, en, key, note in _ROWS
+    )
+    workspace = (f'<a href="{WORKSPACE}"><code>{WORKSPACE}</code></a>' if info["workspace"] else
+                 f"<code>{WORKSPACE}</code> — sắp có <span class=\"en\">/ coming</span>")
+    body = (
+        f'<h1>Liên Thông <span class="en">/ FHIR R4 server {escape(info["version"])}</span></h1>\n<ul>{items}'
+        f'<li>Không gian làm việc <span class="en">/ Web workspace</span>: {workspace}</li>'
+        f'<li>Tài liệu <span class="en">/ Documentation</span>: {escape(info["documentation"])}</li></ul>'
+    )
+    return HTMLResponse(page("Liên Thông FHIR", body))
+
+
+async def base_without_query(request: Request) -> Response:
+    """``GET /fhir`` with no query (a person typing the base URL): the landing page for a
+    browser, the CapabilityStatement for a program."""
+    return RedirectResponse("/" if _wants_html(request) else "/fhir/metadata", status_code=303)
