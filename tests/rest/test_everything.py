@@ -7,9 +7,23 @@ from typing import Any
 import httpx
 import pytest
 
+from .conftest import SMALL_LIMITS
 from .helpers import JSON, patient
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def app(store):  # type: ignore[no-untyped-def]
+    """The test app with the reference check on write off: the records below create a Practitioner
+    after the resources that refer to it, on purpose (see ``records``)."""
+    from dataclasses import replace
+
+    from server.app import create_app
+
+    application = create_app(replace(SMALL_LIMITS, integrity_on_write=False), store)
+    yield application
+    await application.state.audit.stop()
 
 LOINC = "http://loinc.org"
 
