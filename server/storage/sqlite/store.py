@@ -651,8 +651,7 @@ def _write(conn: sqlite3.Connection, write: Write) -> None:
     if write.in_place:
         _rewrite(conn, v, row[0], index)
         return
-    conn.execute("SAVEPOINT write")
-    try:
+    with _savepoint(conn, "write"):
         pk = _put_current(conn, v, None if row is None else row[0])
         if actual is not None:
             conn.execute(
@@ -664,26 +663,15 @@ def _write(conn: sqlite3.Connection, write: Write) -> None:
             (v.type, v.id, v.vid, v.ts, v.method, v.body),
         )
         _insert_index(conn, pk, v.type, index)
-    except BaseException:
-        conn.execute("ROLLBACK TO write")
-        raise
-    finally:
-        conn.execute("RELEASE write")
 
 
 def _rewrite(conn: sqlite3.Connection, v: Version, pk: int, index: dict[str, list[tuple[Any, ...]]]) -> None:
     """Replace the body and index of the current version ``v.vid``, in the current row and in history."""
-    conn.execute("SAVEPOINT rewrite")
-    try:
+    with _savepoint(conn, "rewrite"):
         conn.execute("UPDATE resources SET body = ? WHERE pk = ?", (v.body, pk))
         conn.execute("UPDATE history SET body = ? WHERE type = ? AND id = ? AND vid = ?", (v.body, v.type, v.id, v.vid))
         _drop_index(conn, pk)
         _insert_index(conn, pk, v.type, index)
-    except BaseException:
-        conn.execute("ROLLBACK TO rewrite")
-        raise
-    finally:
-        conn.execute("RELEASE rewrite")
 
 
 def _put_current(conn: sqlite3.Connection, v: Version, pk: int | None) -> int:
