@@ -26,7 +26,7 @@ from .http.errors import install_error_handlers
 from .http.negotiation import FormatMiddleware
 from .http.security import SecurityMiddleware
 from .http.routers import auth as auth_routes
-from .http.routers import conformance, history, metadata, operations, resources, search, system, terminology, validation
+from .http.routers import conformance, history, metadata, openapi, operations, resources, search, system, terminology, validation
 from .storage.base import Store
 from .storage.factory import make_store
 
@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
     # all before the stored types' routes.
     app.include_router(auth_routes.well_known)  # /fhir/.well-known/smart-configuration, before /fhir/{type}/{id}
     app.include_router(auth_routes.router)  # /auth/*: the authorization server
-    for module in (metadata, system, history, operations, validation, terminology, conformance, search, resources):
+    for module in (metadata, openapi, system, history, operations, validation, terminology, conformance, search, resources):
         app.include_router(module.router, prefix="/fhir")
     return app
 
