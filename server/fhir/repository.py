@@ -223,7 +223,7 @@ class Repository:
     async def vread(self, type_: str, id_: str, vid: str) -> Version:
         self.check_type(type_)
         self.access.require(type_, "vread")
-        if not vid.isdigit():
+        if not (vid.isascii() and vid.isdigit()) or int(vid) >= 2**63:  # no stored version is beyond 64 bits
             raise not_found(f"Version '{vid}' of {type_}/{id_} is not known")
         version = await self.store.version(type_, id_, int(vid))
         if version is None:

@@ -35,3 +35,11 @@ async def test_huge_numbers_are_kept_or_refused_cleanly(client) -> None:
     assert r.status_code == 201 and b"123456789012345678901234567890" in r.content
     r = await client.post("Patient", content=b'{"resourceType":"Patient","multipleBirthInteger":99999999999999999999999}', headers={"Content-Type": "application/fhir+json"})
     assert r.status_code in (400, 422)
+
+
+@pytest.mark.parametrize("vid", ["99999999999999999999", "9223372036854775808", "%C2%B2", "%D9%A3"])
+async def test_vread_of_a_version_no_store_can_hold_is_404(client, vid: str) -> None:
+    # beyond 64 bits (OverflowError in SQLite) or a non-ASCII digit ('²', Arabic-Indic 3: int() fails)
+    await client.put("Patient/v1", json={"resourceType": "Patient", "id": "v1"}, headers={"Content-Type": "application/fhir+json"})
+    r = await client.get(f"Patient/v1/_history/{vid}")
+    assert r.status_code == 404 and r.json()["issue"][0]["code"] == "not-found"
