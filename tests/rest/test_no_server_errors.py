@@ -43,3 +43,16 @@ async def test_vread_of_a_version_no_store_can_hold_is_404(client, vid: str) -> 
     await client.put("Patient/v1", json={"resourceType": "Patient", "id": "v1"}, headers={"Content-Type": "application/fhir+json"})
     r = await client.get(f"Patient/v1/_history/{vid}")
     assert r.status_code == 404 and r.json()["issue"][0]["code"] == "not-found"
+
+
+@pytest.mark.parametrize("path", ["Patient?_count=%C2%B2", "Patient/_history?_count=%D9%A3", "_history?_count=%C2%B2"])
+async def test_count_in_non_ascii_digits_is_400(client, path: str) -> None:
+    r = await client.get(path)
+    assert r.status_code == 400 and r.json()["issue"][0]["expression"] == ["_count"]
+
+
+async def test_if_match_in_non_ascii_digits_is_not_a_version(client) -> None:
+    hdrs = {"Content-Type": "application/fhir+json", "If-Match": b'W/"\xb2"'}  # latin-1 '²'
+    await client.put("Patient/e1", json={"resourceType": "Patient", "id": "e1"}, headers={"Content-Type": "application/fhir+json"})
+    r = await client.put("Patient/e1", content=b'{"resourceType":"Patient","id":"e1","active":true}', headers=hdrs)
+    assert r.status_code in (400, 412), r.text

@@ -229,7 +229,7 @@ class SearchParser:
         # _format, _pretty, _cursor and _type are read by the HTTP layer
 
     def parse_count(self, value: str) -> int:
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):  # '²'.isdigit() is true, int('²') fails
             raise bad_request(f"_count must be a non-negative integer, got '{value}'", "_count")
         count = int(value)
         if count > self.max_count:
