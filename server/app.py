@@ -26,7 +26,7 @@ from .http.errors import install_error_handlers
 from .http.negotiation import FormatMiddleware
 from .http.security import SecurityMiddleware
 from .http.routers import auth as auth_routes
-from .http.routers import conformance, history, home, metadata, operations, resources, search, system, terminology, validation
+from .http.routers import conformance, history, home, metadata, openapi, operations, resources, search, system, terminology, validation
 from .storage.base import Store
 from .storage.factory import make_store
 
@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
     # $validate, $lookup, $validate-code before the read-only conformance types' {id} routes,
     # all before the stored types' routes.
     app.state.routers = [("", home.router), ("", auth_routes.well_known), ("", auth_routes.router)]  # /.well-known/…, /auth/*: the authorization server
-    app.state.routers += [("/fhir", m.router) for m in (metadata, system, history, operations, validation, terminology, conformance, search, resources)]
+    app.state.routers += [("/fhir", m.router) for m in (metadata, openapi, system, history, operations, validation, terminology, conformance, search, resources)]
     for prefix, router in app.state.routers:  # kept: a 405's Allow asks them which methods a path has
         app.include_router(router, prefix=prefix)
     return app

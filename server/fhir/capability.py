@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..auth.access import AUDIT_TYPE
 from ..auth.oauth import security_element
 from .repository import Repository
 
 INTERACTIONS = ["read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create", "search-type"]
+#: stored types only the server writes (the audit trail): nobody may create, update, patch or delete them
+SERVER_WRITTEN = frozenset({AUDIT_TYPE})
+READ_INTERACTIONS = ["read", "vread", "history-instance", "history-type", "search-type"]
 #: operations per resource type, as the CapabilityStatement names them
 OPERATIONS: dict[str, list[dict[str, str]]] = {
     "Patient": [{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}],
@@ -65,16 +69,17 @@ def capability_statement(repo: Repository, base_url: str, software_version: str,
         ]
         refs = [p.code for p in repo.search_params.params(rtype) if p.type == "reference" and p.supported]
         revs = sorted(f"{src}:{p.code}" for src in repo.types for p in repo.search_params.params(src) if p.type == "reference" and p.supported and rtype in p.targets)
+        writable = rtype not in SERVER_WRITTEN
         entry: dict[str, Any] = {
                 "type": rtype,
-                "interaction": [{"code": c} for c in INTERACTIONS],
+                "interaction": [{"code": c} for c in (INTERACTIONS if writable else READ_INTERACTIONS)],
                 "versioning": "versioned-update",
                 "readHistory": True,
-                "updateCreate": True,
-                "conditionalCreate": True,
+                "updateCreate": writable,
+                "conditionalCreate": writable,
                 "conditionalRead": "not-supported",
-                "conditionalUpdate": True,
-                "conditionalDelete": "single",
+                "conditionalUpdate": writable,
+                "conditionalDelete": "single" if writable else "not-supported",
                 "referencePolicy": ["literal"],
                 "searchInclude": ["*", *(f"{rtype}:{r}" for r in sorted(refs))],
                 "searchRevInclude": ["*", *revs],

@@ -55,7 +55,7 @@ def parse_etag(value: str) -> int | None:
     if v.startswith("W/"):
         v = v[2:]
     v = v.strip('"')
-    return int(v) if v.isdigit() else None
+    return int(v) if v.isascii() and v.isdigit() else None
 
 
 def reference_target(node: Any) -> tuple[str, str] | None:

@@ -1,8 +1,8 @@
 """The door of the server: who is asking (bearer tokens), safe response headers, the audit record.
 
 A pure ASGI middleware, so it costs one function call per request, not a task. For every
-``/fhir`` path except the public ones (the CapabilityStatement and the SMART configuration)
-it turns the ``Authorization: Bearer`` token into an :class:`~server.auth.access.Access` on
+``/fhir`` path except the public ones (the CapabilityStatement, the SMART configuration, the
+API's OpenAPI description and its documentation page) it turns the ``Authorization: Bearer`` token into an :class:`~server.auth.access.Access` on
 ``request.state.access``, or answers 401 with an OperationOutcome and ``WWW-Authenticate``.
 With authorization off (local development only) every request gets :data:`FULL`.
 After the response it hands what the request did to the audit trail.
@@ -26,7 +26,7 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 #: ``/fhir`` paths anyone may read: what a client needs to find out how to get a token
-PUBLIC_PATHS = frozenset({"/fhir/metadata", "/fhir/.well-known/smart-configuration"})
+PUBLIC_PATHS = frozenset({"/fhir/metadata", "/fhir/.well-known/smart-configuration", "/fhir/openapi.json", "/fhir/docs"})
 
 _BASE_HEADERS = [
     (b"x-content-type-options", b"nosniff"),

@@ -33,3 +33,14 @@ async def test_the_capability_statement_is_valid_r4(client) -> None:
 
     cs = (await client.get("metadata")).json()
     assert [i.diagnostics for i in validate(cs) if i.severity in ("error", "fatal")] == []
+
+
+async def test_the_audit_trail_is_claimed_read_only(client) -> None:
+    # only the server writes AuditEvents (every create/update/patch/delete is 403): not claimed
+    rest = (await client.get("metadata")).json()["rest"][0]
+    audit = next(r for r in rest["resource"] if r["type"] == "AuditEvent")
+    assert {i["code"] for i in audit["interaction"]} == {"read", "vread", "history-instance", "history-type", "search-type"}
+    assert audit["updateCreate"] is False and audit["conditionalDelete"] == "not-supported"
+    assert (await client.post("AuditEvent", json={"resourceType": "AuditEvent"}, headers={"Content-Type": "application/fhir+json"})).status_code == 403
+    paths = (await client.get("openapi.json")).json()["paths"]
+    assert "post" not in paths["/AuditEvent"] and set(paths["/AuditEvent/{id}"]) == {"parameters", "get"}

@@ -48,3 +48,16 @@ async def test_fuzzer_finds_are_client_errors(client) -> None:
         assert r.status_code == 400, r.text
         assert r.json()["issue"][0]["expression"] == ["_has:Encounter:subject:_has:Observation:encounter:code"]
     assert (await client.get("Patient", params={"_count": "²"})).status_code == 400
+
+
+@pytest.mark.parametrize("path", ["Patient?_count=%C2%B2", "Patient/_history?_count=%D9%A3", "_history?_count=%C2%B2"])
+async def test_count_in_non_ascii_digits_is_400(client, path: str) -> None:
+    r = await client.get(path)
+    assert r.status_code == 400 and r.json()["issue"][0]["expression"] == ["_count"]
+
+
+async def test_if_match_in_non_ascii_digits_is_not_a_version(client) -> None:
+    hdrs = {"Content-Type": "application/fhir+json", "If-Match": b'W/"\xb2"'}  # latin-1 '²'
+    await client.put("Patient/e1", json={"resourceType": "Patient", "id": "e1"}, headers={"Content-Type": "application/fhir+json"})
+    r = await client.put("Patient/e1", content=b'{"resourceType":"Patient","id":"e1","active":true}', headers=hdrs)
+    assert r.status_code in (400, 412), r.text

@@ -70,6 +70,17 @@ async def test_search_by_url_id_name_status(client) -> None:
     assert everything["total"] == _served("CodeSystem") == len(profiles.CS) + 10  # VN Core's ten
 
 
+async def test_search_by_post_form(client) -> None:
+    # search-type includes POST _search, as for the stored types (the OpenAPI description lists it)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    r = await client.post("StructureDefinition/_search", content=f"url={PATIENT}", headers=form)
+    assert r.status_code == 200 and r.json()["total"] == 1 and r.json()["entry"][0]["resource"]["id"] == "lienthong-patient"
+    r = await client.post("ValueSet/_search?_id=vs-t54-gender", content=b"", headers=form)
+    assert [e["resource"]["id"] for e in r.json()["entry"]] == ["vs-t54-gender"]
+    r = await client.post("ValueSet/_search", content=b"{}", headers={"Content-Type": "application/json"})
+    assert r.status_code == 415
+
+
 def _served(type_: str) -> int:
     return sum(1 for r in profiles.served() if r["resourceType"] == type_)
 

@@ -1,12 +1,12 @@
 """Read-only conformance resources (StructureDefinition, CodeSystem, ValueSet, NamingSystem).
 
 Served from ``profiles/``, not the store: read by id, search by ``url``, ``_id``, ``name``,
-``status``, ``version``; every write is 405 with an OperationOutcome.
+``status``, ``version`` (GET, or POST ``_search`` with a form); every write is 405 with an OperationOutcome.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -40,6 +40,11 @@ def _searcher(type_: str):  # type: ignore[no-untyped-def]
     async def search(request: Request) -> Response:
         check_accept(request)
         params = query_items(request)
+        if request.method == "POST":  # _search: the form's parameters too
+            ctype = request.headers.get("content-type", "")
+            if ctype and not ctype.startswith("application/x-www-form-urlencoded"):
+                raise FhirError.of(415, "not-supported", "POST _search takes application/x-www-form-urlencoded parameters")
+            params += parse_qsl((await request.body()).decode("utf-8", errors="replace"), keep_blank_values=True)
         found, applied, notes = catalog.search(type_, params, strict=Prefer.of(request).strict)
         base = base_url(request)
         self_url = f"{base}/{type_}" + (f"?{urlencode(applied)}" if applied else "")
@@ -54,6 +59,7 @@ def _searcher(type_: str):  # type: ignore[no-untyped-def]
 
 for _type in catalog.TYPES:
     router.add_api_route(f"/{_type}", _searcher(_type), methods=["GET"])
+    router.add_api_route(f"/{_type}/_search", _searcher(_type), methods=["POST"])
     router.add_api_route(f"/{_type}", _read_only(_type), methods=["POST", "PUT", "DELETE", "PATCH"])
     router.add_api_route(f"/{_type}/{{id_}}", _reader(_type), methods=["GET"])
     router.add_api_route(f"/{_type}/{{id_}}", _read_only(_type), methods=["PUT", "DELETE", "PATCH", "POST"])
