@@ -37,7 +37,8 @@ def landing(request: Request) -> dict[str, Any]:
         "fhirBase": "/fhir",
         "capabilityStatement": "/fhir/metadata",
         "smartConfiguration": "/fhir/.well-known/smart-configuration",
-        "documentation": "README.md and docs/ of the source; the CapabilityStatement lists every type, search parameter and operation served",
+        "documentation": "/fhir/docs",
+        "openapi": "/fhir/openapi.json",
         "workspace": WORKSPACE if _workspace_served(request) else None,
         "workspaceStatus": "served" if _workspace_served(request) else "coming",
     }
@@ -47,7 +48,15 @@ _ROWS = (
     ("API FHIR R4", "FHIR R4 API", "fhirBase", "cần access token (Authorization: Bearer) / needs an access token"),
     ("Bản mô tả năng lực", "CapabilityStatement", "capabilityStatement", "công khai / public"),
     ("Cấu hình SMART", "SMART configuration", "smartConfiguration", "cách lấy token / how to get a token"),
+    ("Tài liệu API", "API documentation", "documentation", "mọi đường dẫn, tham số và thao tác / every path, parameter and operation"),
+    ("Mô tả OpenAPI", "OpenAPI description", "openapi", "cho công cụ / for tools"),
 )
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    """Browsers ask for it on every page: an empty answer, not a 404 in their console."""
+    return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/")
@@ -64,7 +73,8 @@ async def home(request: Request) -> Response:
     body = (
         f'<h1>Liên Thông <span class="en">/ FHIR R4 server {escape(info["version"])}</span></h1>\n<ul>{items}'
         f'<li>Không gian làm việc <span class="en">/ Web workspace</span>: {workspace}</li>'
-        f'<li>Tài liệu <span class="en">/ Documentation</span>: {escape(info["documentation"])}</li></ul>'
+        '<li>Hướng dẫn <span class="en">/ Guides</span>: README.md và docs/ trong mã nguồn '
+        '<span class="en">/ in the source</span></li></ul>'
     )
     return HTMLResponse(page("Liên Thông FHIR", body))
 
