@@ -21,12 +21,13 @@ from .dates import instant
 from .ids import new_id
 from .integrity import Pending
 from .intake import resource_issues, status_for
+from .profiling import catalog
 from .outcome import FhirError, Issue, bad_request, not_found, operation_outcome
 from .patch import JSON_PATCH, conditional_target, json_patch_in_binary, patch_in
 from .repository import Repository, Result
 from .resource import ID_RE, Path, body_of, etag, holder_at, parse_etag, reference_paths, with_references
 
-REASONS = {200: "OK", 201: "Created", 204: "No Content", 304: "Not Modified", 400: "Bad Request", 404: "Not Found", 409: "Conflict", 410: "Gone", 412: "Precondition Failed", 422: "Unprocessable Entity", 500: "Internal Server Error"}
+REASONS = {200: "OK", 201: "Created", 204: "No Content", 304: "Not Modified", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 410: "Gone", 412: "Precondition Failed", 422: "Unprocessable Entity", 500: "Internal Server Error"}
 ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
 
 
@@ -203,7 +204,12 @@ class BundleProcessor:
                                         f"transaction or batch; call [base]/{path} directly", (f"{where}.request.url",)))
             entry.status = 400
             return
-        if not segments or segments[0] not in self.repo.types:
+        if segments and segments[0] in catalog.TYPES and entry.method != "GET":
+            entry.problems.append(Issue("not-supported", f"{segments[0]} is read-only on this server: it is served from the project's profiles, "
+                                        f"not stored; {entry.method} is not allowed", (f"{where}.request.method",)))
+            entry.status = 405  # as the same request sent alone
+            return
+        if not segments or (segments[0] not in self.repo.types and segments[0] not in catalog.TYPES):
             named = f"resource type '{segments[0]}'" if segments else "no resource type"
             entry.problems.append(Issue("not-supported", f"request.url '{url}' names {named}, which this server does not support", (f"{where}.request.url",)))
             entry.status = 404  # as the same request sent alone
@@ -345,6 +351,8 @@ class BundleProcessor:
         return {"response": {"status": _status(204), "etag": etag(result.version.vid), "lastModified": instant(result.version.ts)}}
 
     async def _get(self, tx: Tx | None, e: Entry) -> dict[str, Any]:
+        if e.type in catalog.TYPES:  # served from profiles/, as the direct read and search are
+            return self._conformance_get(e)
         self.repo.access.require(e.type, "search" if e.id is None else "read")
         if e.id is None:
             parsed = self.repo.parse_search(e.type, e.criteria or [], strict=self.strict_search)
@@ -367,6 +375,18 @@ class BundleProcessor:
                 raise FhirError.of(410, "deleted", f"Resource {e.type}/{e.id} was deleted")
             version = current
         return {"resource": body_of(version), "response": {"status": _status(200), "etag": etag(version.vid), "lastModified": instant(version.ts)}}
+
+    def _conformance_get(self, e: Entry) -> dict[str, Any]:
+        """A read or search of the read-only conformance resources: what the direct request answers."""
+        if e.id is not None:
+            return {"resource": catalog.read(e.type, e.id), "response": {"status": _status(200)}}
+        found, _, notes = catalog.search(e.type, e.criteria or [], strict=self.strict_search)
+        entries: list[dict[str, Any]] = [{"fullUrl": f"{self.base}/{e.type}/{r['id']}" if self.base else f"{e.type}/{r['id']}",
+                                          "resource": r, "search": {"mode": "match"}} for r in found]
+        if notes:
+            entries.append({"resource": operation_outcome(notes), "search": {"mode": "outcome"}})
+        return {"resource": {"resourceType": "Bundle", "type": "searchset", "total": len(found), "entry": entries},
+                "response": {"status": _status(200)}}
 
     async def _rewrite_references(self, tx: Tx, e: Entry, targets: dict[str, str], conditional: dict[str, str]) -> dict[str, Any]:
         """``e``'s resource with its references pointing at the ids fixed for this transaction

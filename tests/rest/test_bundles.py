@@ -186,3 +186,20 @@ async def test_an_entry_the_server_cannot_route_has_one_error_and_the_direct_sta
     assert "$lookup" in responses[0]["outcome"]["issue"][0]["diagnostics"]
     r = await client.post("", json={**batch, "type": "transaction", "entry": batch["entry"][1:]}, headers=JSON)
     assert r.status_code == 404 and len(issues(r.json())) == 2
+
+
+async def test_a_batch_reads_and_searches_conformance_resources_as_a_direct_request_does(client) -> None:  # type: ignore[no-untyped-def]
+    """The read-only conformance resources (served from profiles/) answer inside a batch what they
+    answer directly: 200 with the resource, a searchset, or 404 for an unknown id."""
+    direct = await client.get("ValueSet/vs-t54-gender")
+    assert direct.status_code == 200
+    batch = (await client.post("", json={"resourceType": "Bundle", "type": "batch", "entry": [
+        {"request": {"method": "GET", "url": "ValueSet/vs-t54-gender"}},
+        {"request": {"method": "GET", "url": f"ValueSet?url={direct.json()['url']}"}},
+        {"request": {"method": "GET", "url": "ValueSet/no-such-set"}},
+        {"request": {"method": "DELETE", "url": "ValueSet/vs-t54-gender"}}]})).json()
+    read, search, missing, delete = batch["entry"]
+    assert read["response"]["status"].startswith("200") and read["resource"] == direct.json()
+    assert search["response"]["status"].startswith("200") and [e["resource"]["id"] for e in search["resource"]["entry"]] == ["vs-t54-gender"]
+    assert missing["response"]["status"].startswith("404") and (await client.get("ValueSet/no-such-set")).status_code == 404
+    assert delete["response"]["status"].startswith("405") and (await client.delete("ValueSet/vs-t54-gender")).status_code == 405
