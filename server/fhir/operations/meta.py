@@ -20,7 +20,6 @@ from ...storage.base import Query, Tx, Version, Write
 from ..outcome import bad_request, gone, not_found
 from ..repository import Repository
 from ..resource import body_of
-from ..search.extract import extract_index
 from .validate import parameter_values
 
 #: the Meta lists these operations read and change
@@ -131,7 +130,7 @@ async def change_meta(repo: Repository, type_: str, id_: str, change: Callable[[
         meta = change(resource.get("meta") or {})
         stored = {**resource, "meta": meta}
         version = Version(type_, id_, current.vid, current.ts, current.method, jsonio.dumps(stored))
-        await tx.write(Write(version, extract_index(repo.search_params, stored), current.vid, in_place=True))
+        await tx.write(Write(version, repo.index_of(stored), current.vid, in_place=True))
         return meta
 
     return await repo.atomic(work)
