@@ -74,6 +74,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
     app.state.routers += [("/fhir", m.router) for m in (metadata, openapi, system, history, operations, validation, terminology, conformance, search, resources)]
     for prefix, router in app.state.routers:  # kept: a 405's Allow asks them which methods a path has
         app.include_router(router, prefix=prefix)
+    from .workspace.install import install as install_workspace
+
+    install_workspace(app)  # /app/: the referral doctor's pages
     return app
 
 

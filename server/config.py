@@ -53,6 +53,12 @@ class Settings:
     #: an external OpenID Connect issuer whose tokens are accepted too (its JWKS is fetched)
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
+    #: the web workspace (``/app/``): a session ends after this many idle seconds, and at the
+    #: latest when its refresh token does (``refresh_token_ttl``)
+    app_idle_ttl: int = 1800
+    #: the workspace's client id at the external OpenID issuer (``oidc_issuer``); when set, its
+    #: sign-in page offers that identity provider beside the local accounts
+    workspace_oidc_client: str | None = None
     #: origins allowed by CORS (none: CORS off)
     cors_origins: tuple[str, ...] = ()
     #: write an AuditEvent for every interaction (off only to measure its cost)
@@ -76,11 +82,11 @@ class Settings:
             key = "LIENTHONG_" + name.upper()
             if key in os.environ:
                 env[name] = _flag(os.environ[key])
-        for name in ("token_issuer", "audience", "oidc_issuer", "oidc_audience", "search_handling"):
+        for name in ("token_issuer", "audience", "oidc_issuer", "oidc_audience", "search_handling", "workspace_oidc_client"):
             key = "LIENTHONG_" + name.upper()
             if os.environ.get(key):
                 env[name] = os.environ[key]
-        for name in ("access_token_ttl", "refresh_token_ttl", "code_ttl"):
+        for name in ("access_token_ttl", "refresh_token_ttl", "code_ttl", "app_idle_ttl"):
             key = "LIENTHONG_" + name.upper()
             if key in os.environ:
                 env[name] = int(os.environ[key])

@@ -90,6 +90,8 @@ class Client:
 def check_id(client_id: str) -> str:
     if not _ID.match(client_id):
         raise ClientError(f"client id {client_id!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    if client_id == WORKSPACE_ID:
+        raise ClientError(f"client id {client_id!r} is the server's own web workspace; choose another")
     return client_id
 
 
@@ -188,7 +190,22 @@ async def add_public(store: Store, client_id: str, redirect_uris: list[str], sco
     return client
 
 
-async def get_client(store: Store, client_id: str) -> Client | None:
+#: the server's own web workspace (``/app/``): a public client every server has, whose one
+#: redirect URI is ``/app/callback`` on the host the browser signs in on
+WORKSPACE_ID = "lienthong-workspace"
+WORKSPACE_SCOPE = "openid fhirUser online_access user/*.cruds"
+WORKSPACE_CALLBACK = "/app/callback"
+
+
+def workspace_client(root: str | None) -> Client:
+    """The built-in workspace client; ``root`` is the base URL of the request it serves."""
+    return Client(id=WORKSPACE_ID, kind="public", scope=WORKSPACE_SCOPE, redirect_uris=(root + WORKSPACE_CALLBACK,) if root else ())
+
+
+async def get_client(store: Store, client_id: str, root: str | None = None) -> Client | None:
+    """A registered client (or the built-in workspace, its redirect URI on ``root``)."""
+    if client_id == WORKSPACE_ID:
+        return workspace_client(root)
     if not client_id or not _ID.match(client_id):
         return None
     body = await store.get_record(KIND, client_id)

@@ -249,13 +249,14 @@ class AuthorizeRequest:
         return out
 
 
-async def check_authorize(store: Store, params: dict[str, str], audiences: tuple[str, ...]) -> AuthorizeRequest:
+async def check_authorize(store: Store, params: dict[str, str], audiences: tuple[str, ...], root: str | None = None) -> AuthorizeRequest:
     """Validate an authorization request: :class:`PageError` while the redirect URI is not
-    trusted yet, then :class:`RedirectError`."""
+    trusted yet, then :class:`RedirectError`. ``root``: the request's base URL (the built-in
+    workspace client's redirect URI is on it)."""
     for name, value in params.items():
         if len(value) > _MAX_PARAM:
             raise PageError("Yêu cầu không hợp lệ.", f"The parameter {name} is too long.")
-    client = await clients.get_client(store, params.get("client_id", ""))
+    client = await clients.get_client(store, params.get("client_id", ""), root)
     if client is None or client.kind != "public":
         raise PageError("Ứng dụng chưa được đăng ký.", "Unknown application: this client_id is not registered for sign-in.")
     redirect_uri = params.get("redirect_uri", "")

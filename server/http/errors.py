@@ -24,9 +24,20 @@ log = logging.getLogger("lienthong")
 _HTTP_CODES = {404: "not-found", 405: "not-supported", 413: "too-costly"}
 
 
+def _page(request: Request, status: int, text: str) -> Response | None:
+    """The web workspace's own error page for its paths (``app.state.page_error``), else ``None``."""
+    render = getattr(request.app.state, "page_error", None)
+    if render is not None and request.url.path.startswith("/app/"):
+        return render(request, status, text)
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FhirError)
     async def _fhir(request: Request, exc: FhirError) -> Response:
+        page = _page(request, exc.status, str(exc))
+        if page is not None:
+            return page
         headers = exc.headers
         if exc.status == 405:
             headers = {**(headers or {}), "Allow": _allow(request)}
@@ -41,6 +52,10 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             headers["Allow"] = _allow(request)
             text += f"; this path allows {headers['Allow']}"
+        page = _page(request, exc.status_code, text)
+        if page is not None:
+            page.headers.update(headers)
+            return page
         issue = Issue(_HTTP_CODES.get(exc.status_code, "processing"), text)
         return fhir_response(operation_outcome([issue]), exc.status_code, headers)
 
@@ -57,6 +72,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        page = _page(request, 500, f"Internal server error ({type(exc).__name__})")
+        if page is not None:
+            return page
         issue = Issue("exception", f"Internal server error ({type(exc).__name__}); this is a bug in the server, not in your request", severity="fatal")
         return fhir_response(operation_outcome([issue]), 500)
 

@@ -5,7 +5,8 @@ A pure ASGI middleware, so it costs one function call per request, not a task. F
 API's OpenAPI description and its documentation page) it turns the ``Authorization: Bearer`` token into an :class:`~server.auth.access.Access` on
 ``request.state.access``, or answers 401 with an OperationOutcome and ``WWW-Authenticate``.
 With authorization off (local development only) every request gets :data:`FULL`.
-After the response it hands what the request did to the audit trail.
+After the response it hands what the request did to the audit trail (for ``/fhir``, and for the
+pages of the web workspace that read data with a signed-in session's token).
 """
 
 from __future__ import annotations
@@ -97,7 +98,8 @@ class SecurityMiddleware:
         try:
             await self.app(scope, receive, send_secured)
         finally:
-            if protected and self.finish is not None:
+            # a workspace page (/app/) that showed data marked itself: its session stood for a token
+            if (protected or scope.get("state", {}).get("workspace")) and self.finish is not None:
                 try:
                     await self.finish(scope, status)
                 except Exception:  # the audit trail must never turn a served request into an error

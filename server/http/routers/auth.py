@@ -72,7 +72,7 @@ def limiter_of(request: Request) -> FailureLimiter:
     return limiter
 
 
-async def _audit(request: Request, action: str, success: bool, *, client_id: str | None = None, user: str | None = None, detail: str = "") -> None:
+async def audit_auth(request: Request, action: str, success: bool, *, client_id: str | None = None, user: str | None = None, detail: str = "") -> None:
     """One AuditEvent per sign-in, token, revocation and logout, successful or not."""
     audit = getattr(request.app.state, "audit", None)
     if audit is None:
@@ -118,7 +118,7 @@ def _single(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def read_form(request: Request) -> dict[str, str]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != FORM_TYPE:
         raise FormError(f"the body must be {FORM_TYPE}")
@@ -183,7 +183,7 @@ async def authorize_page(request: Request) -> Response:
     store = _store(request)
     try:
         params = _single(list(request.query_params.multi_items()))
-        req = await oauth.check_authorize(store, params, _audiences(request))
+        req = await oauth.check_authorize(store, params, _audiences(request), _root(request))
     except FormError as err:
         return _page_error(PageError("Yêu cầu không hợp lệ.", err.description.capitalize() + "."))
     except PageError as err:
@@ -202,8 +202,8 @@ async def authorize_submit(request: Request) -> Response:
     store = _store(request)
     settings = request.app.state.settings
     try:
-        form = await _form(request)
-        req = await oauth.check_authorize(store, form, _audiences(request))
+        form = await read_form(request)
+        req = await oauth.check_authorize(store, form, _audiences(request), _root(request))
     except FormError as err:
         return _page_error(PageError("Yêu cầu không hợp lệ.", err.description.capitalize() + ".", err.status))
     except PageError as err:
@@ -213,14 +213,14 @@ async def authorize_submit(request: Request) -> Response:
     token = form.get("csrf", "")
     cookie = request.cookies.get(FORM_COOKIE, "")
     if not (token and cookie and oauth.same(token, cookie) and await oauth.form_token_valid(store, token, req.client.id)):
-        await _audit(request, "login", False, client_id=req.client.id, user=form.get("username") or None,
+        await audit_auth(request, "login", False, client_id=req.client.id, user=form.get("username") or None,
                      detail="refused: the sign-in form expired or was not loaded by this browser (CSRF check)")
         return _page_error(PageError("Phiên đăng nhập đã hết hạn.", "This sign-in form has expired or was not opened in this browser; start again from the application."))
     state = {"state": req.state}
     username = form.get("username", "").strip()
     if form.get("action") == "cancel":
         await oauth.use_form_token(store, token)
-        await _audit(request, "login", False, client_id=req.client.id, user=username or None, detail="cancelled by the user")
+        await audit_auth(request, "login", False, client_id=req.client.id, user=username or None, detail="cancelled by the user")
         return _redirect(req.redirect_uri, {"error": "access_denied", "error_description": "the user cancelled the sign-in", **state})
 
     patient = form.get("patient", "").strip()
@@ -231,13 +231,13 @@ async def authorize_submit(request: Request) -> Response:
     limiter = limiter_of(request)
     wait = limiter.retry_after(key)
     if wait is not None:
-        await _audit(request, "login", False, client_id=req.client.id, user=username, detail=f"refused: too many failed sign-ins, locked for {wait} s")
+        await audit_auth(request, "login", False, client_id=req.client.id, user=username, detail=f"refused: too many failed sign-ins, locked for {wait} s")
         error = f"Quá nhiều lần đăng nhập sai; hãy thử lại sau {wait} giây. / Too many failed sign-ins; try again in {wait} seconds."
         return await _login_form(request, req, token, status=429, error=error, headers={"Retry-After": str(wait)}, **again)
     user = await users.check_password(store, username, form["password"])
     if user is None:
         limiter.failed(key)
-        await _audit(request, "login", False, client_id=req.client.id, user=username, detail="wrong username or password")
+        await audit_auth(request, "login", False, client_id=req.client.id, user=username, detail="wrong username or password")
         return await _login_form(request, req, token, status=401, error="Sai tên đăng nhập hoặc mật khẩu. / Wrong username or password.", **again)
     limiter.succeeded(key)
     if req.wants_patient:
@@ -247,7 +247,7 @@ async def authorize_submit(request: Request) -> Response:
             problem = None if found is not None and not found.deleted else "Không có bệnh nhân với mã này. / No patient has this id."
         if problem is not None:
             return await _login_form(request, req, token, status=400, error=problem, **again)
-    await _audit(request, "login", True, client_id=req.client.id, user=user.name, detail=f"signed in for scope {req.scope}" + (f"; patient {patient}" if req.wants_patient else ""))
+    await audit_auth(request, "login", True, client_id=req.client.id, user=user.name, detail=f"signed in for scope {req.scope}" + (f"; patient {patient}" if req.wants_patient else ""))
     await oauth.use_form_token(store, token)
     try:
         code = await oauth.new_code(store, settings, req, user, patient if req.wants_patient else None)
@@ -268,7 +268,7 @@ async def token(request: Request) -> Response:
     grant_type = client_id = None
     limit_key = None
     try:
-        form = await _form(request)
+        form = await read_form(request)
         grant_type = form.get("grant_type")
         client_id = form.get("client_id")
         if grant_type == "client_credentials":
@@ -277,7 +277,7 @@ async def token(request: Request) -> Response:
             wait = limiter_of(request).retry_after(limit_key)
             if wait is not None:
                 err = OAuthError("invalid_client", f"too many failed authentications; try again in {wait} seconds", 429)
-                await _audit(request, "token", False, client_id=client_id, detail=f"refused ({grant_type}): too many failed authentications")
+                await audit_auth(request, "token", False, client_id=client_id, detail=f"refused ({grant_type}): too many failed authentications")
                 return _oauth_error(err, {"Retry-After": str(wait)})
             audiences = list(dict.fromkeys([f"{_root(request)}/auth/token", str(request.url).split("?")[0]]))
             issued = await oauth.client_credentials(store, settings, form, audiences)
@@ -290,17 +290,17 @@ async def token(request: Request) -> Response:
         else:
             raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported (use one of {', '.join(oauth.GRANT_TYPES)})")
     except FormError as err:
-        await _audit(request, "token", False, client_id=client_id, detail=f"refused: {err.description}")
+        await audit_auth(request, "token", False, client_id=client_id, detail=f"refused: {err.description}")
         return _oauth_error(OAuthError("invalid_request", err.description, err.status))
     except OAuthError as err:
         if err.error == "invalid_client" and limit_key is not None:
             limiter_of(request).failed(limit_key)
-        await _audit(request, "token", False, client_id=client_id, detail=f"refused ({grant_type or 'no grant_type'}): {err.error}: {err.description}")
+        await audit_auth(request, "token", False, client_id=client_id, detail=f"refused ({grant_type or 'no grant_type'}): {err.error}: {err.description}")
         return _oauth_error(err)
     if limit_key is not None:
         limiter_of(request).succeeded(limit_key)
     detail = f"issued ({grant_type}): scope {issued.scope}" + ("; refresh token" if "refresh_token" in issued.body else "")
-    await _audit(request, "token", True, client_id=issued.client_id, user=issued.user, detail=detail)
+    await audit_auth(request, "token", True, client_id=issued.client_id, user=issued.user, detail=detail)
     return JSONResponse(issued.body, headers=JSON_HEADERS)
 
 
@@ -309,7 +309,7 @@ async def revoke(request: Request) -> Response:
     """RFC 7009: 200 whether or not the token was known; access tokens expire on their own."""
     store = _store(request)
     try:
-        form = await _form(request)
+        form = await read_form(request)
         token_value = form.get("token")
         if not token_value:
             raise OAuthError("invalid_request", "token is required")
@@ -321,13 +321,13 @@ async def revoke(request: Request) -> Response:
     if token_value.count(".") == 2 and form.get("token_type_hint") != "refresh_token":
         ttl = request.app.state.settings.access_token_ttl
         err = OAuthError("unsupported_token_type", f"access tokens cannot be revoked; they expire within {ttl} seconds. Revoke the refresh token.")
-        await _audit(request, "revoke", False, client_id=client_id, detail="refused: an access token")
+        await audit_auth(request, "revoke", False, client_id=client_id, detail="refused: an access token")
         return _oauth_error(err)
     record = await oauth.revoke(store, token_value, client_id)
     if record is None:
-        await _audit(request, "revoke", False, client_id=client_id, detail="no such refresh token (or another client's); nothing revoked")
+        await audit_auth(request, "revoke", False, client_id=client_id, detail="no such refresh token (or another client's); nothing revoked")
     else:
-        await _audit(request, "revoke", True, client_id=record["client_id"], user=record.get("user"), detail="refresh token revoked")
+        await audit_auth(request, "revoke", True, client_id=record["client_id"], user=record.get("user"), detail="refresh token revoked")
     return Response(status_code=200, headers=JSON_HEADERS)
 
 
@@ -337,14 +337,14 @@ async def logout(request: Request) -> Response:
     only) or a short page."""
     store = _store(request)
     try:
-        params = await _form(request) if request.method == "POST" else _single(list(request.query_params.multi_items()))
+        params = await read_form(request) if request.method == "POST" else _single(list(request.query_params.multi_items()))
     except FormError as err:
         return _page_error(PageError("Yêu cầu không hợp lệ.", err.description.capitalize() + ".", err.status))
     client_id = params.get("client_id") or None
     record = await oauth.revoke(store, params["token"], client_id) if params.get("token") else None
     client_id = client_id or (record or {}).get("client_id")
     user = (record or {}).get("user")
-    await _audit(request, "logout", True, client_id=client_id, user=user, detail="signed out; refresh token revoked" if record else "signed out; no refresh token revoked")
+    await audit_auth(request, "logout", True, client_id=client_id, user=user, detail="signed out; refresh token revoked" if record else "signed out; no refresh token revoked")
     target = params.get("post_logout_redirect_uri")
     client = await clients.get_client(store, client_id) if client_id else None
     if target and client is not None and any(oauth.same(target, uri) for uri in client.redirect_uris):

@@ -1,0 +1,11 @@
+"""The workspace's pages, one module each; :data:`router` mounts them all under ``/app``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from . import assets, patient, search, signin
+
+router = APIRouter()
+for _module in (assets, signin, search, patient):
+    router.include_router(_module.router)

@@ -1,0 +1,38 @@
+"""Reading FHIR resources for the pages: the same searches and walks the REST API runs.
+
+Every call goes through the request's repository (the guarded store of the signed-in token),
+so a page never shows what the token could not fetch through ``/fhir``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..fhir.operations.everything import everything
+from ..fhir.repository import Repository
+from ..fhir.resource import body_of
+
+#: most resources of one patient's record a page reads (five pages of the largest _count)
+MAX_RECORD = 5000
+
+
+async def search(repo: Repository, type_: str, params: list[tuple[str, str]]) -> tuple[list[dict[str, Any]], int | None]:
+    """One page of a FHIR search: the matching resources and the total when counted."""
+    parsed = repo.parse_search(type_, params, strict=True)
+    result = await repo.search(type_, parsed, {})
+    return [body_of(v) for v in result.matches], result.total
+
+
+async def record(repo: Repository, patient_id: str) -> list[dict[str, Any]]:
+    """The patient's whole record as ``Patient/{id}/$everything`` gives it: the Patient, its
+    compartment, and what those refer to (facilities, practitioners). 404 when not visible."""
+    out: list[dict[str, Any]] = []
+    state: dict[str, Any] = {}
+    params = [("_count", str(repo.settings.max_count))]
+    while len(out) < MAX_RECORD:
+        page = await everything(repo, patient_id, params, state)
+        out.extend(body_of(v) for v in [*page.matches, *page.included])
+        if page.next_state is None:
+            break
+        state = page.next_state
+    return out

@@ -1,0 +1,49 @@
+"""Who this is: name, age, gender, identifiers, insurance cards with their validity, allergies."""
+
+from __future__ import annotations
+
+from ..context import Ctx
+from ..layout import h
+from ..record import Record
+from .. import present
+
+
+def render(ctx: Ctx, record: Record) -> str:
+    p = record.patient
+    born = p.get("birthDate")
+    age = present.age(born)
+    gender = ctx.t(p["gender"]) if p.get("gender") in ("male", "female", "other") else ctx.t("unknown")
+    facts = [
+        (ctx.t("birth_date"), h(present.day(born)) + (f" ({age} {ctx.t('years')})" if age is not None else "")),
+        (ctx.t("gender"), gender),
+        (ctx.t("address"), h(present.address(p))),
+    ]
+    ids = "".join(
+        f'<li><span class="k">{h(present.identifier_label(i.get("system"), ctx.lang))}</span> <span class="v">{h(i.get("value"))}</span></li>'
+        for i in p.get("identifier") or [] if i.get("value")
+    )
+    cards = "".join(dict.fromkeys(_card(ctx, c) for c in record.all("Coverage")))  # one Coverage per episode: each card once
+    allergies = record.all("AllergyIntolerance")
+    allergy = ""
+    if allergies:
+        items = "".join(f"<li>{h(present.concept(a.get('code')))}</li>" for a in allergies)
+        allergy = f'<div class="allergy" role="note"><b>{ctx.t("allergies")}:</b><ul>{items}</ul></div>'
+    dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
+    return (
+        f'<header class="patient" aria-labelledby="pname"><h1 id="pname">{h(present.name(p) or p["id"])}</h1>'
+        f'<dl class="facts">{dl}</dl>'
+        f'<div class="ids"><h2 class="sr">{ctx.t("identifiers")}</h2><ul class="chips">{ids}</ul></div>'
+        f'{_cards(ctx, cards)}{allergy}</header>'
+    )
+
+
+def _cards(ctx: Ctx, cards: str) -> str:
+    return f'<div class="cards"><h2>{ctx.t("insurance_cards")}</h2><ul class="chips">{cards}</ul></div>' if cards else ""
+
+
+def _card(ctx: Ctx, coverage: dict) -> str:
+    number = coverage.get("subscriberId") or next((i.get("value") for i in coverage.get("identifier") or []), "")
+    period = coverage.get("period") or {}
+    start, end = present.day(period.get("start")), present.day(period.get("end"))
+    validity = f"{start} – {end}" if start or end else ""
+    return f'<li><span class="v">{h(number)}</span> <small>{h(validity)}</small></li>'
