@@ -1,0 +1,40 @@
+"""The workspace's first steps: signed out it sends to sign-in; signed in it finds and shows a patient."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from .conftest import CCCD, browser, session_for
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_signed_out_pages_send_to_sign_in_and_back(examples: FastAPI) -> None:
+    async with browser(examples) as client:
+        r = await client.get("/app/patient/x1?lang=en")
+        assert r.status_code == 303
+        assert r.headers["location"] == "/app/login?next=%2Fapp%2Fpatient%2Fx1%3Flang%3Den"
+
+
+async def test_search_by_cccd_then_open_the_patient(doctor: httpx.AsyncClient) -> None:
+    r = await doctor.get("/app/", params={"q": CCCD})
+    assert r.status_code == 200
+    ids = re.findall(r'href="/app/patient/([^"]+)"', r.text)
+    assert len(ids) == 1
+    assert "Phan Ngọc An" in r.text and "Lâm Đồng" in r.text  # name and address tell namesakes apart
+    page = await doctor.get(f"/app/patient/{ids[0]}")
+    assert page.status_code == 200
+    assert "<title>Phan Ngọc An" in page.text
+    assert "HT3688357822248" in page.text and "31/12/2024" in page.text  # the card and its validity
+
+
+async def test_a_patient_token_sees_only_its_own_patient(examples: FastAPI) -> None:
+    async with browser(examples) as client:
+        await session_for(examples, client, "patient/*.rs", patient="nobody-here", user="bn.x")
+        r = await client.get("/app/", params={"q": CCCD})
+        assert r.status_code == 200
+        assert "/app/patient/" not in r.text
