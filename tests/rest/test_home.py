@@ -15,11 +15,11 @@ async def test_landing_page_for_a_person_and_for_a_program(app) -> None:  # type
     async with client_for(app, None) as anonymous:
         html = await anonymous.get(ROOT, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
         assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
-        for where in ('href="/fhir"', 'href="/fhir/metadata"', 'href="/fhir/.well-known/smart-configuration"', "/app/", "coming", "README.md", 'href="/fhir/docs"', 'href="/fhir/openapi.json"'):
+        for where in ('href="/fhir"', 'href="/fhir/metadata"', 'href="/fhir/.well-known/smart-configuration"', 'href="/app/"', "README.md", 'href="/fhir/docs"', 'href="/fhir/openapi.json"'):
             assert where in html.text, where
         info = (await anonymous.get(ROOT, headers={"Accept": "application/json"})).json()
         assert info["fhirBase"] == "/fhir" and info["capabilityStatement"] == "/fhir/metadata"
-        assert info["workspace"] is None and info["workspaceStatus"] == "coming"
+        assert info["workspace"] == "/app/"
 
 
 async def test_the_bare_base_url_points_there_without_a_token(app) -> None:  # type: ignore[no-untyped-def]

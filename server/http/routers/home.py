@@ -19,10 +19,6 @@ router = APIRouter()
 WORKSPACE = "/app/"
 
 
-def _workspace_served(request: Request) -> bool:
-    return any(getattr(r, "path", "").startswith(WORKSPACE.rstrip("/")) for r in request.app.router.routes)
-
-
 def _wants_html(request: Request) -> bool:
     accept = request.headers.get("accept", "")
     return "text/html" in accept or "json" not in accept
@@ -39,8 +35,7 @@ def landing(request: Request) -> dict[str, Any]:
         "smartConfiguration": "/fhir/.well-known/smart-configuration",
         "documentation": "/fhir/docs",
         "openapi": "/fhir/openapi.json",
-        "workspace": WORKSPACE if _workspace_served(request) else None,
-        "workspaceStatus": "served" if _workspace_served(request) else "coming",
+        "workspace": WORKSPACE,
     }
 
 
@@ -68,8 +63,7 @@ async def home(request: Request) -> Response:
         f'<li>{escape(vi)} <span class="en">/ {escape(en)}</span>: <a href="{escape(info[key])}"><code>{escape(info[key])}</code></a><br><small>{escape(note)}</small></li>'
         for vi, en, key, note in _ROWS
     )
-    workspace = (f'<a href="{WORKSPACE}"><code>{WORKSPACE}</code></a>' if info["workspace"] else
-                 f"<code>{WORKSPACE}</code> — sắp có <span class=\"en\">/ coming</span>")
+    workspace = f'<a href="{WORKSPACE}"><code>{WORKSPACE}</code></a><br><small>tìm bệnh nhân, đọc hồ sơ, giấy chuyển tuyến / find a patient, read the record, the transfer paper</small>'
     body = (
         f'<h1>Liên Thông <span class="en">/ FHIR R4 server {escape(info["version"])}</span></h1>\n<ul>{items}'
         f'<li>Không gian làm việc <span class="en">/ Web workspace</span>: {workspace}</li>'
