@@ -105,6 +105,20 @@ def identifier_label(system: str | None, lang: str) -> str:
     return system or ""
 
 
+def identifiers(resource: dict[str, Any], lang: str) -> list[tuple[str, str]]:
+    """(label, value) of each identifier, each value once: VN Core's patient-internal-id repeats
+    a per-facility patient id, which names its facility and is kept."""
+    items = [(i.get("system") or "", str(i["value"])) for i in resource.get("identifier") or [] if i.get("value")]
+    per_facility = {v for s, v in items if s.startswith(SID["ma-bn"] + "/")}
+    out = []
+    for system, value in items:
+        if system == "http://fhir.ehealth.gov.vn/core/sid/patient-internal-id" and value in per_facility:
+            continue
+        if (identifier_label(system, lang), value) not in out:
+            out.append((identifier_label(system, lang), value))
+    return out
+
+
 def quantity(value: dict[str, Any] | None) -> str:
     if not value or value.get("value") is None:
         return ""

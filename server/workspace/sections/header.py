@@ -18,10 +18,7 @@ def render(ctx: Ctx, record: Record) -> str:
         (ctx.t("gender"), gender),
         (ctx.t("address"), h(present.address(p))),
     ]
-    ids = "".join(
-        f'<li><span class="k">{h(present.identifier_label(i.get("system"), ctx.lang))}</span> <span class="v">{h(i.get("value"))}</span></li>'
-        for i in p.get("identifier") or [] if i.get("value")
-    )
+    ids = "".join(f'<li><span class="k">{h(label)}</span> <span class="v">{h(value)}</span></li>' for label, value in present.identifiers(p, ctx.lang))
     cards = "".join(dict.fromkeys(_card(ctx, c) for c in record.all("Coverage")))  # one Coverage per episode: each card once
     allergies = record.all("AllergyIntolerance")
     allergy = ""

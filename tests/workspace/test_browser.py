@@ -1,0 +1,104 @@
+"""The workspace end to end in a real browser (headless Chromium), on the examples.
+
+A doctor signs in, finds a patient by citizen id, opens the record, the transfer paper and its
+print view, and signs out; at a phone's width (360 px) and on a desktop. Runs against
+``lienthong serve --load-examples`` over TCP. Screenshots go to ``$LIENTHONG_SCREENSHOTS`` when
+set (``docs/screenshots/`` holds the ones looked at). Chromium is Debian's (``.ci/run``
+installs it); without it this test fails rather than being skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from tests.support.live_server import ROOT, cli, live_server
+
+from .conftest import CCCD, PASSWORD
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _fits(page: Any) -> bool:
+    """No sideways scrolling of the page."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+def _watch(page: Any, root: str) -> tuple[list[str], list[str]]:
+    """Console errors and requests that left the server (there must be none of either)."""
+    errors: list[str] = []
+    foreign: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith(root) else None)
+    return errors, foreign
+
+
+def test_a_doctor_reads_a_transferred_patient_and_prints_the_transfer_paper(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url = f"sqlite:///{tmp_path / 'workspace.db'}"
+    added = cli("users", "add", "bs.lan", "--role", "doctor", "--password-stdin", "--store", url, stdin=PASSWORD + "\n")
+    assert added.returncode == 0, added.stderr
+    shots = Path(os.environ.get("LIENTHONG_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    with live_server(url, "--load-examples", str(ROOT / "examples")) as root, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            for width, suffix in ((1280, "desktop"), (360, "360")):
+                page = browser.new_page(viewport={"width": width, "height": 900})
+                errors, foreign = _watch(page, root)
+
+                # signed out: the workspace sends to the sign-in form
+                page.goto(f"{root}/app/")
+                assert "Đăng nhập" in page.title()
+                page.fill("#username", "bs.lan")
+                page.fill("#password", PASSWORD)
+                page.click("button[value=login]")
+                page.wait_for_url(f"{root}/app/")
+                assert page.title().startswith("Tìm bệnh nhân")
+
+                # search by CCCD, by keyboard (the search field has the focus)
+                assert page.evaluate("document.activeElement.id") == "q"
+                page.keyboard.type(CCCD)
+                page.keyboard.press("Enter")
+                page.wait_for_selector("table.results")
+                assert _fits(page)
+                page.screenshot(path=str(shots / f"search-{suffix}.png"), full_page=True)
+                page.click("table.results a")
+                page.wait_for_selector("header.patient")
+                assert "Phan Ngọc An" in page.title()
+                assert _fits(page), "the patient page scrolls sideways"
+                # keyboard: the first Tab reaches the skip link, which leads to the main content
+                page.keyboard.press("Tab")
+                assert page.evaluate("document.activeElement.className") == "skip"
+                page.keyboard.press("Enter")
+                assert page.evaluate("document.activeElement.id") == "main"
+                page.screenshot(path=str(shots / f"patient-{suffix}.png"), full_page=True)
+
+                # the latest transfer, its paper, its print view
+                page.click("a[href*='/transfer/']")
+                page.wait_for_selector(".transfer-paper")
+                assert "chuyển" in page.title().lower()
+                assert _fits(page)
+                page.screenshot(path=str(shots / f"transfer-{suffix}.png"), full_page=True)
+                page.click("a[href*='print=1']")
+                page.wait_for_selector(".transfer-paper")
+                page.emulate_media(media="print")
+                assert page.eval_on_selector_all("nav, header.top", "els => els.filter(e => e.offsetParent !== null).length") == 0
+                page.screenshot(path=str(shots / f"transfer-print-{suffix}.png"), full_page=True)
+                page.emulate_media(media="screen")
+
+                # sign out: the session is gone
+                page.goto(f"{root}/app/")
+                page.click("header.top .who button")
+                page.wait_for_url(f"{root}/app/login?bye=1")
+                page.goto(f"{root}/app/")
+                assert "Đăng nhập" in page.title()
+                assert errors == [] and foreign == [], (errors, foreign)
+                page.close()
+        finally:
+            browser.close()
