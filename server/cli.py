@@ -83,11 +83,13 @@ def _serve(args: argparse.Namespace) -> int:
         print("WARNING: authorization is OFF (--auth off): anyone who reaches this port can read and change every record. Local development only.", file=sys.stderr)
     else:
         print(f"Authorization is on: every /fhir request needs a bearer token (see {base}/fhir/.well-known/smart-configuration).", file=sys.stderr)
+    print(f"Doctors' workspace: {base}/app/ (sign in with a local account: 'lienthong users add NAME --role doctor --password-stdin')", file=sys.stderr)
     if admin is not None:
         me = sys.argv[0] if sys.argv and sys.argv[0].endswith("lienthong") else "lienthong"
         print(
             "\nFirst start: a local development admin was created.\n"
             f"  user: admin   password: {admin}   (shown once; change it with '{me} users add admin --role admin')\n"
+            f"  sign in to the workspace: {base}/app/\n"
             "  get a token for scripts and curl:\n"
             f"    TOKEN=$({me} token --scope 'user/*.cruds user/AuditEvent.rs' --user admin --store {settings.store_url})\n"
             f"    curl -H \"Authorization: Bearer $TOKEN\" {base}/fhir/Patient\n"
