@@ -7,9 +7,10 @@ the store gives nobody a usable session. The record holds the access token the s
 and audit trail as the FHIR API), the refresh token that renews it, and the session's CSRF
 token, which every form of the workspace sends back.
 
-A session ends when it is idle for ``settings.app_idle_ttl`` seconds, when its refresh token
-can no longer be used (``refresh_token_ttl``, a removed account, a narrower role), or on
-sign-out.
+A session ends when it is idle for ``settings.app_idle_ttl`` seconds, ``refresh_token_ttl``
+seconds after sign-in whatever its activity (renewal rotates the refresh token, which alone
+would let an active session live on), when its tokens can no longer be renewed (a removed
+account, a narrower role), or on sign-out.
 """
 
 from __future__ import annotations
@@ -96,8 +97,8 @@ async def resume(store: Store, settings: Settings, verifier: Verifier, cookie: s
         return None
     session = Session.of(key, body)
     now = time.time()
-    if now - session.seen > settings.app_idle_ttl:
-        await store.take_record(KIND, key)
+    if now - session.seen > settings.app_idle_ttl or now - session.created > settings.refresh_token_ttl:
+        await store.take_record(KIND, key)  # idle too long, or older than a sign-in may last
         return None
     changed = now - session.seen >= TOUCH_EVERY
     if session.access_until - RENEW_MARGIN < now:

@@ -165,7 +165,7 @@ async def jwks(request: Request) -> JSONResponse:
 async def _login_form(request: Request, req: oauth.AuthorizeRequest, token: str, *, status: int = 200, error: str | None = None,
                       username: str = "", patient: str = "", headers: dict[str, str] | None = None) -> HTMLResponse:
     text = login_page(
-        action="/auth/authorize", client=req.client.id, scope=req.scope, fields={**req.fields(), "csrf": token},
+        action="/auth/authorize", client="Liên Thông — không gian làm việc / workspace" if req.client.id == clients.WORKSPACE_ID else req.client.id, scope=req.scope, fields={**req.fields(), "csrf": token},
         username=username, error=error, ask_patient=req.wants_patient, patient=patient,
     )
     # The form's answer is a redirect to the app: browsers apply form-action to that redirect too,
