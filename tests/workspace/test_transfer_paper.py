@@ -36,6 +36,7 @@ async def test_the_paper_shows_the_record(doctor: httpx.AsyncClient) -> None:
     r = await doctor.get(url)
     assert r.status_code == 200
     text = r.text
+    assert 'style="' not in text and "<script" not in text
     assert "<title>Giấy chuyển tuyến 9460/2024/CT — Phan Ngọc An" in text
     assert "Đủ điều kiện chuyển tuyến" in text  # MA_LYDO_CT 1 in words (codes.json)
     for field in ("CHAN_DOAN_RV", "MA_BENH_CHINH", "TINH_TRANG_CT", "MA_BAC_SI", "HUONG_DIEU_TRI", "PHUONGTIEN_VC", "HOTEN_NGUOI_HT", "MA_THE_BHYT", "SO_CCCD"):

@@ -38,7 +38,7 @@ def _drug(record: Record, r: dict[str, Any]) -> str:
 
 def _dose(r: dict[str, Any]) -> str:
     dosage = (r.get("dosageInstruction") or r.get("dosage") or [{}])[0]
-    amount = present.quantity(((r.get("dispenseRequest") or {}).get("quantity")))
+    amount = present.quantity((r.get("dispenseRequest") or {}).get("quantity"))
     parts = [dosage.get("text"), dosage.get("patientInstruction"), amount]
     return h("; ".join(str(p) for p in parts if p))
 
