@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import assets, patient, search, signin
+from . import assets, episode, patient, search, signin, transfer
 
 router = APIRouter()
-for _module in (assets, signin, search, patient):
+for _module in (assets, signin, search, patient, episode, transfer):
     router.include_router(_module.router)

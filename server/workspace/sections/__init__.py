@@ -10,8 +10,10 @@ from typing import Callable
 
 from ..context import Ctx
 from ..record import Record
-from . import header
+from . import care, documents, header, transfer
 
 Section = Callable[[Ctx, Record], str]
 
-SECTIONS: tuple[Section, ...] = (header.render,)
+# the order of the page: header, timeline, transfer, labs, vitals, care, documents (timeline, labs
+# and vitals come from their own modules)
+SECTIONS: tuple[Section, ...] = (header.render, transfer.render, care.render, documents.render)
