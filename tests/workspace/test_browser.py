@@ -81,12 +81,12 @@ def test_a_doctor_reads_a_transferred_patient_and_prints_the_transfer_paper(tmp_
 
                 # the latest transfer, its paper, its print view
                 page.click("a[href*='/transfer/']")
-                page.wait_for_selector(".transfer-paper")
+                page.wait_for_selector("article.paper")
                 assert "chuyển" in page.title().lower()
                 assert _fits(page)
                 page.screenshot(path=str(shots / f"transfer-{suffix}.png"), full_page=True)
                 page.click("a[href*='print=1']")
-                page.wait_for_selector(".transfer-paper")
+                page.wait_for_selector("article.paper")
                 page.emulate_media(media="print")
                 assert page.eval_on_selector_all("nav, header.top", "els => els.filter(e => e.offsetParent !== null).length") == 0
                 page.screenshot(path=str(shots / f"transfer-print-{suffix}.png"), full_page=True)
