@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import assets, patient, search, signin
+from . import assets, patient, search, signin, tools
 
 router = APIRouter()
-for _module in (assets, signin, search, patient):
+for _module in (assets, signin, search, patient, tools):
     router.include_router(_module.router)
