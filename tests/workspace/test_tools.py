@@ -92,6 +92,7 @@ async def test_a_valid_record_shows_its_fields_its_bundle_and_an_import_button(w
     shown = html.unescape(re.search(r"<pre>(.*?)</pre>", r.text, re.S).group(1))
     assert jsonio.loads(shown) == same_json(transfer_bundle(record))
     assert 'action="/app/tools/import"' in r.text and 'action="/app/tools/bundle"' in r.text
+    assert "style=" not in r.text and "<script" not in r.text and "/app/static/tools.css?v=" in r.text
 
 
 async def test_problems_sit_next_to_their_field_and_nothing_can_be_imported(writer: httpx.AsyncClient) -> None:
@@ -207,3 +208,13 @@ async def test_a_read_only_token_sees_no_import_and_cannot_post_one(examples: Fa
         r = await client.post("/app/tools/import", data=form)
         assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
         assert "Không có quyền" in r.text
+
+
+async def test_the_page_speaks_english_when_asked(writer: httpx.AsyncClient) -> None:
+    r = await writer.get("/app/tools", params={"lang": "en"})
+    assert r.status_code == 200 and "<title>Integration tools — Liên Thông</title>" in r.text
+    assert '<html lang="en">' in r.text and 'enctype="multipart/form-data"' in r.text
+    r = await check_file(writer, bad_envelope())  # the language is remembered in a cookie
+    assert "Insurance envelope (GIAMDINHHS)" in r.text and "Cannot be mapped to FHIR." in r.text and "Maps to FHIR." in r.text
+    r = await check_text(writer, RECORD.read_text(encoding="utf-8"))
+    assert "Transfer record (54 fields), JSON form" in r.text and "No problems found." in r.text
