@@ -168,14 +168,14 @@ class OidcProvider:
             raise SignInError("Không liên lạc được nhà cung cấp định danh.", f"The identity provider cannot be reached: {type(err).__name__}.") from None
         except AuthError as err:
             raise SignInError("Token của nhà cung cấp định danh không dùng được ở đây.", f"The identity provider's token is not accepted here: {err.reason}.") from None
-        return Tokens(access.user or "", body["access_token"], int(body.get("expires_in") or 300), body.get("refresh_token"))
+        return Tokens(access.user or "", body["access_token"], _seconds(body.get("expires_in")), _text(body.get("refresh_token")))
 
     async def renew(self, root: str, session: Session) -> tuple[str, int, str | None] | None:
         try:
             body = await self._token({"grant_type": "refresh_token", "refresh_token": session.refresh_token or ""})
         except (SignInError, httpx.HTTPError):
             return None
-        return body["access_token"], int(body.get("expires_in") or 300), body.get("refresh_token", session.refresh_token)
+        return body["access_token"], _seconds(body.get("expires_in")), _text(body.get("refresh_token")) or session.refresh_token
 
     async def revoke(self, session: Session) -> None:
         doc = self._doc or {}
@@ -186,6 +186,19 @@ class OidcProvider:
                     await client.post(endpoint, data={"token": session.refresh_token, "token_type_hint": "refresh_token", "client_id": self.client_id})
             except httpx.HTTPError:
                 pass  # the session is gone here whatever the provider says
+
+
+def _seconds(value: Any, default: int = 300) -> int:
+    """A token answer's ``expires_in``: a provider's odd value is its default, not an error page."""
+    try:
+        seconds = int(value)
+    except (TypeError, ValueError):
+        return default
+    return seconds if seconds > 0 else default
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def providers(store: Store, settings: Settings, verifier: Verifier) -> dict[str, Provider]:
