@@ -10,8 +10,8 @@ from typing import Callable
 
 from ..context import Ctx
 from ..record import Record
-from . import header
+from . import header, labs, timeline, vitals
 
 Section = Callable[[Ctx, Record], str]
 
-SECTIONS: tuple[Section, ...] = (header.render,)
+SECTIONS: tuple[Section, ...] = (header.render, timeline.render, labs.render, vitals.render)
