@@ -18,7 +18,9 @@ from .layout import h
 
 #: the drawing area in viewBox units; text is sized for about 360 px on a phone
 WIDTH, HEIGHT = 480, 220
-LEFT, RIGHT, TOP, BOTTOM = 46, 12, 22, 30
+LEFT, RIGHT, TOP, BOTTOM = 48, 14, 26, 32
+#: text size in viewBox units (about 9 px when the chart is 330 px wide)
+FONT = 13
 #: line colour and point shape per series (shapes tell series apart without colour)
 STYLES = (("#0b5cad", "circle"), ("#8a4f00", "square"))
 ALARM = "#b3261e"
@@ -69,16 +71,16 @@ def chart(series: Sequence[Series], *, title: str, unit: str = "", low: float | 
         parts.append(f'<rect class="band" x="{LEFT}" y="{top:.1f}" width="{plot_w}" height="{max(bottom - top, 0):.1f}" fill="{BAND}"/>')
     for v in _value_ticks(v_lo, v_hi):
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#d5dbe1" stroke-width="1"/>'
-                     f'<text class="tick" x="{LEFT - 4}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11" fill="#5b6673">{h(_number(v))}</text>')
+                     f'<text class="tick" x="{LEFT - 4}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="{FONT}" fill="#5b6673">{h(_number(v))}</text>')
     ticks = _time_ticks(min(times), max(times))
     for k, t in enumerate(ticks):
         label = datetime.fromtimestamp(t, zone or timezone.utc).strftime(date_format)
         anchor = "middle" if len(ticks) == 1 else "start" if k == 0 else "end" if k == len(ticks) - 1 else "middle"
         parts.append(f'<line class="tick" x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{HEIGHT - BOTTOM}" y2="{HEIGHT - BOTTOM + 4}" stroke="#5b6673"/>'
-                     f'<text class="tick" x="{x(t):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="{anchor}" font-size="11" fill="#5b6673">{h(label)}</text>')
+                     f'<text class="tick" x="{x(t):.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="{anchor}" font-size="{FONT}" fill="#5b6673">{h(label)}</text>')
     parts.append(f'<path class="axis" d="M{LEFT} {TOP}V{HEIGHT - BOTTOM}H{WIDTH - RIGHT}" fill="none" stroke="#5b6673" stroke-width="1"/>')
     if unit:
-        parts.append(f'<text class="unit" x="{LEFT - 4}" y="{TOP - 8}" text-anchor="end" font-size="11" fill="#5b6673">{h(unit)}</text>')
+        parts.append(f'<text class="unit" x="2" y="{TOP - 10}" font-size="{FONT}" fill="#5b6673">{h(unit)}</text>')
     for i, s in enumerate(drawn):
         colour, shape = STYLES[i % len(STYLES)]
         path = "".join(f'{"M" if k == 0 else "L"}{x(timestamp(t)):.1f} {y(v):.1f}' for k, (t, v) in enumerate(s.points))
@@ -88,9 +90,9 @@ def chart(series: Sequence[Series], *, title: str, unit: str = "", low: float | 
             parts.append(_mark(shape, x(timestamp(t)), y(v), ALARM if out else colour, out,
                                f"{s.label}: {t.strftime(date_format)} — {_number(v)} {unit}".strip()))
         if len(drawn) > 1:  # a legend: the shape and the name
-            lx = LEFT + 8 + i * 150
-            parts.append(_mark(shape, lx, TOP - 12, colour, False, s.label)
-                         + f'<text class="legend" x="{lx + 8}" y="{TOP - 8}" font-size="11" fill="#1d2733">{h(s.label)}</text>')
+            lx = WIDTH - RIGHT - (len(drawn) - i) * 120
+            parts.append(_mark(shape, lx, TOP - 14, colour, False, s.label)
+                         + f'<text class="legend" x="{lx + 8}" y="{TOP - 10}" font-size="{FONT}" fill="#1d2733">{h(s.label)}</text>')
     summary = _summary(title, drawn, unit, low, high, date_format)
     return (f'<svg class="chart" role="img" aria-label="{h(summary)}" viewBox="0 0 {WIDTH} {HEIGHT}" '
             f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet">{"".join(parts)}</svg>')
