@@ -151,6 +151,174 @@ class SampleData:
                 yield self.observation(f"Patient/{self._uuid()}", f"Encounter/{self._uuid()}")
 
 
+#: the trends record's facilities: (MA_CSKCB, name), from the commune up to the province
+TREND_FACILITIES = [("01820", "Trạm y tế xã Phú Lương"), ("01009", "Bệnh viện đa khoa huyện Thanh Oai"), ("01921", "Bệnh viện Đa khoa Hà Đông")]
+#: repeated laboratory tests: LOINC, display, Vietnamese name, unit, reference low, high, first value, drift per episode
+TREND_LABS = [
+    ("2345-7", "Glucose [Moles/volume] in Serum or Plasma", "Glucose máu", "mmol/L", 3.9, 6.4, 9.2, -0.25),
+    ("4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood", "HbA1c", "%", 4.0, 6.0, 8.6, -0.18),
+    ("2160-0", "Creatinine [Mass/volume] in Serum or Plasma", "Creatinin", "µmol/L", 62.0, 106.0, 92.0, 3.5),
+]
+#: the episodes: (months after the first, facility index, class, days, main ICD-10 and name)
+TREND_EPISODES = [
+    (0, 0, "AMB", 0, "E11.9", "Đái tháo đường týp 2 không biến chứng"),
+    (2, 1, "AMB", 0, "E11.9", "Đái tháo đường týp 2 không biến chứng"),
+    (5, 0, "AMB", 0, "I10", "Tăng huyết áp vô căn"),
+    (8, 2, "IMP", 6, "J18.9", "Viêm phổi, không đặc hiệu"),
+    (10, 1, "AMB", 0, "E11.9", "Đái tháo đường týp 2 không biến chứng"),
+    (13, 0, "AMB", 0, "E11.9", "Đái tháo đường týp 2 không biến chứng"),
+    (15, 2, "EMER", 0, "E11.65", "Đái tháo đường týp 2 có tăng đường huyết"),
+    (16, 1, "IMP", 5, "E11.65", "Đái tháo đường týp 2 có tăng đường huyết"),
+    (19, 0, "AMB", 0, "N18.3", "Bệnh thận mạn, giai đoạn 3"),
+    (22, 1, "AMB", 0, "E11.9", "Đái tháo đường týp 2 không biến chứng"),
+]
+TREND_MEDICINES = [("Metformin 500mg", "2 viên/ngày"), ("Amlodipin 5mg", "1 viên/ngày")]
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+V3_ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+
+
+def trends_bundle(seed: int = 2025, prefix: str = "example-trends", cccd: str = "001085012345") -> dict[str, Any]:
+    """One patient's record over two years at three facilities, with repeated laboratory tests and
+    vital signs: what the patient page's charts are for (``examples/core/patient-bundle-trends.json``
+    and the page benchmark). About 200 resources, every entry a PUT with an id under ``prefix``."""
+    from datetime import datetime, timedelta, timezone
+
+    from mappings.national import LAB_CATEGORY, absent, facility
+    from profiles import CS, EXT
+
+    rng = random.Random(seed)
+    zone = timezone(timedelta(hours=7))
+    entries: list[dict[str, Any]] = []
+    counter: dict[str, int] = {}
+
+    def put(resource: dict[str, Any]) -> str:
+        rtype = resource["resourceType"]
+        counter[rtype] = counter.get(rtype, 0) + 1
+        rid = f"{prefix}-{rtype.lower()}-{counter[rtype]}"
+        resource["id"] = rid
+        entries.append({"fullUrl": f"https://lienthong.dev/fhir/{rtype}/{rid}", "resource": resource, "request": {"method": "PUT", "url": f"{rtype}/{rid}"}})
+        return f"{rtype}/{rid}"
+
+    def at(t: datetime) -> str:
+        return t.isoformat(timespec="seconds")
+
+    patient = put({
+        "resourceType": "Patient",
+        "identifier": [{"system": SYS_CCCD, "value": cccd}, {"system": SYS_BHYT, "value": f"HT2{cccd[:2]}{cccd[-10:]}"}],
+        "active": True,
+        "name": [{"use": "official", "text": "Trần Văn Bình", "family": "Trần", "given": ["Văn", "Bình"]}],
+        "gender": "male", "birthDate": "1958-03-14",
+        "address": [{"use": "home", "text": "Xã Phú Lương, huyện Thanh Oai, Hà Nội", "city": "Hà Nội", "country": "VN"}],
+    })
+    subject = {"reference": patient}
+    orgs = []
+    for code, name in TREND_FACILITIES:
+        org = facility(code)
+        del org["_name"]
+        org["name"] = name
+        orgs.append(put(org))
+    put({"resourceType": "Coverage", "status": "active", "subscriberId": f"HT2{cccd[:2]}{cccd[-10:]}", "beneficiary": subject,
+         "period": {"start": "2024-01-01", "end": "2025-12-31"}, "payor": [{"display": "Bảo hiểm xã hội Việt Nam"}]})
+    start = datetime(2024, 1, 8, 8, 0, tzinfo=zone)
+    weight = 72.0
+    for n, (month, fac, cls, days, icd, dx_name) in enumerate(TREND_EPISODES):
+        begin = start + timedelta(days=month * 30 + rng.randint(0, 6), minutes=rng.randint(0, 120))
+        end = begin + (timedelta(days=days, hours=rng.randint(1, 6)) if days else timedelta(hours=rng.randint(1, 4)))
+        enc_id = f"Encounter/{prefix}-encounter-{n + 1}"
+        enc_ref = {"reference": enc_id}
+        conditions = [(icd, dx_name, "CC")] + [(c, t, "CM") for c, t in (("I10", "Tăng huyết áp vô căn"), ("E11.9", "Đái tháo đường týp 2 không biến chứng"), ("N18.3", "Bệnh thận mạn, giai đoạn 3")) if c != icd and (c != "N18.3" or month >= 16)]
+        diagnosis = []
+        cond_refs = []
+        for k, (c, text, use) in enumerate(conditions):
+            cond_refs.append((f"Condition/{prefix}-condition-{counter.get('Condition', 0) + k + 1}", use))
+        for ref, use in cond_refs:
+            diagnosis.append({"condition": {"reference": ref}, "use": DIAGNOSIS_USE[use]})
+        encounter: dict[str, Any] = {
+            "resourceType": "Encounter",
+            "identifier": [{"system": f"{SID['ma-lk']}/{TREND_FACILITIES[fac][0]}", "value": f"LK{TREND_FACILITIES[fac][0]}{begin:%y%m%d}{n:03d}"}],
+            "status": "finished",
+            "class": {"system": V3_ACT, "code": cls},
+            "subject": subject,
+            "period": {"start": at(begin), "end": at(end)},
+            "diagnosis": diagnosis,
+            "serviceProvider": {"reference": orgs[fac]},
+        }
+        if cls == "IMP":
+            result = "2" if icd == "J18.9" else "1"
+            encounter["extension"] = [{"url": EXT["t54-treatment-result"], "valueCoding": {"system": CS["t54-treatment-result"], "code": result}}]
+            encounter["hospitalization"] = {"dischargeDisposition": {"coding": [{"system": CS["t54-discharge-type"], "code": "1"}]}}
+        if cls == "EMER":
+            encounter["hospitalization"] = {"dischargeDisposition": {"coding": [{"system": CS["t54-discharge-type"], "code": "2"}]}}
+        assert put(encounter) == enc_id
+        for c, text, _ in conditions:
+            put({"resourceType": "Condition",
+                 "category": [{"coding": [{"system": COND_CATEGORY, "code": "encounter-diagnosis", "display": "Encounter Diagnosis"}]}],
+                 "code": {"coding": [{"system": ICD10, "code": c}], "text": text}, "subject": subject, "encounter": enc_ref})
+        # laboratory: each test once an episode, glucose every day of a stay; VN Core's laboratory
+        # result names its order (absent here, as in the insurance tables) and its procedure
+        lab_procedure = put({"resourceType": "Procedure", "status": "completed", "code": {"text": "Xét nghiệm sinh hóa máu"},
+                             "subject": subject, "encounter": enc_ref, "performedDateTime": at(begin + timedelta(hours=1))})
+        for code, display, name, unit, low, high, first, drift in TREND_LABS:
+            times = [begin + timedelta(hours=1)] + ([begin + timedelta(days=d, hours=1) for d in range(1, days)] if code == "2345-7" else [])
+            for k, t in enumerate(times):
+                value = first + drift * n + rng.uniform(-0.6, 0.6) * (high - low) / 6 + (3.5 if icd == "E11.65" and code == "2345-7" and k < 2 else 0)
+                value = round(value, 1)
+                obs: dict[str, Any] = {
+                    "resourceType": "Observation", "status": "final", "category": [LAB_CATEGORY],
+                    "code": {"coding": [{"system": LOINC, "code": code, "display": display}], "text": name},
+                    "subject": subject, "encounter": enc_ref, "effectiveDateTime": at(t),
+                    "valueQuantity": {"value": value, "unit": unit, "system": UCUM, "code": {"µmol/L": "umol/L"}.get(unit, unit)},
+                    "referenceRange": [{"low": {"value": low, "unit": unit}, "high": {"value": high, "unit": unit}}],
+                    "basedOn": [absent()], "partOf": [{"reference": lab_procedure}],
+                }
+                if fac != 0:  # the commune station's results come without a flag
+                    flag = "H" if value > high else "L" if value < low else "N"
+                    obs["interpretation"] = [{"coding": [{"system": INTERPRETATION, "code": flag}]}]
+                put(obs)
+        # vital signs: at admission, and every day of a stay
+        for d in range(max(days, 1)):
+            t = begin + timedelta(days=d, minutes=30)
+            weight = round(weight + rng.uniform(-0.8, 0.5), 1)
+            systolic, diastolic = rng.randint(128, 162) - n, rng.randint(78, 96) - n // 2
+            signs = [("8867-4", "Heart rate", rng.randint(68, 96) + (14 if icd == "J18.9" else 0), "/min"),
+                     ("8310-5", "Body temperature", round(rng.uniform(36.4, 37.2) + (1.6 if icd == "J18.9" and d < 3 else 0), 1), "Cel")]
+            if d == 0:
+                signs.insert(0, ("29463-7", "Body weight", weight, "kg"))
+            for code, display, value, unit in signs:
+                put({"resourceType": "Observation", "status": "final",
+                     "category": [{"coding": [{"system": OBS_CATEGORY, "code": "vital-signs"}]}],
+                     "code": {"coding": [{"system": LOINC, "code": code, "display": display}]},
+                     "subject": subject, "encounter": enc_ref, "effectiveDateTime": at(t),
+                     "valueQuantity": {"value": value, "unit": unit, "system": UCUM, "code": unit}})
+            put({"resourceType": "Observation", "status": "final",
+                 "category": [{"coding": [{"system": OBS_CATEGORY, "code": "vital-signs"}]}],
+                 "code": {"coding": [{"system": LOINC, "code": "85354-6", "display": "Blood pressure panel with all children optional"}]},
+                 "subject": subject, "encounter": enc_ref, "effectiveDateTime": at(t),
+                 "component": [{"code": {"coding": [{"system": LOINC, "code": c, "display": label}]},
+                                "valueQuantity": {"value": v, "unit": "mm[Hg]", "system": UCUM, "code": "mm[Hg]"}}
+                               for c, label, v in (("8480-6", "Systolic blood pressure", systolic), ("8462-4", "Diastolic blood pressure", diastolic))]})
+        medicines = TREND_MEDICINES + ([("Ceftriaxon 1g", "2 lọ/ngày, tiêm tĩnh mạch")] if icd == "J18.9" else [("Insulin glargine 100UI/ml", "10 UI tiêm dưới da buổi tối")] if icd == "E11.65" else [])
+        for text, dose in medicines:
+            put({"resourceType": "MedicationRequest", "status": "completed", "intent": "order",
+                 "medicationCodeableConcept": {"text": text}, "subject": subject, "encounter": enc_ref,
+                 "authoredOn": at(begin + timedelta(hours=2)), "dosageInstruction": [{"text": dose}]})
+        if cls != "AMB":
+            for text in (("Chụp X-quang ngực thẳng", "Điện tim thường") if cls == "IMP" else ("Điện tim thường",)):
+                put({"resourceType": "Procedure", "status": "completed", "code": {"text": text}, "subject": subject,
+                     "encounter": enc_ref, "performedDateTime": at(begin + timedelta(hours=3))})
+        if cls == "IMP":
+            summary = (f"GIẤY RA VIỆN\nHọ tên: Trần Văn Bình\nVào viện: {begin:%d/%m/%Y}  Ra viện: {end:%d/%m/%Y}\n"
+                       f"Chẩn đoán: {icd} {dx_name}\nPhương pháp điều trị: Nội khoa\nLời dặn: tái khám sau 2 tuần, kiểm tra đường huyết.")
+            put({"resourceType": "DocumentReference", "status": "current",
+                 "type": {"coding": [{"system": LOINC, "code": "18842-5", "display": "Discharge summary"}]},
+                 "subject": subject, "date": at(end),
+                 "context": {"encounter": [enc_ref], "period": {"start": at(begin), "end": at(end)}},
+                 "description": dx_name,
+                 "content": [{"attachment": {"contentType": "text/plain; charset=utf-8", "language": "vi", "title": "Giấy ra viện",
+                                             "data": base64.b64encode(summary.encode()).decode()}}]})
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
 def write_examples(folder: str, count: int = 3, seed: int = 2025) -> list[str]:
     """Write ``count`` patient transaction Bundles as ``examples``; returns the file names."""
     from pathlib import Path
@@ -165,7 +333,9 @@ def write_examples(folder: str, count: int = 3, seed: int = 2025) -> list[str]:
         name = f"patient-bundle-{n + 1}.json"
         (out / name).write_bytes(jsonio.dumps(data.patient_bundle(n, fixed_ids=True), pretty=True) + b"\n")
         names.append(name)
-    return names
+    name = "patient-bundle-trends.json"
+    (out / name).write_bytes(jsonio.dumps(trends_bundle(seed), pretty=True) + b"\n")
+    return [*names, name]
 
 
 if __name__ == "__main__":  # python -m server.synthetic examples/core

@@ -32,3 +32,17 @@ def test_what_was_typed_decides_the_search() -> None:
     assert kind_of("ht3688357822248") == "bhyt"
     assert kind_of("nguyen van duc") == "name" and kind_of("Nguyễn Văn Đức") == "name"
     assert kind_of("CT240700000057") == "any-id" and kind_of("BN6410524") == "any-id"
+
+
+def test_every_word_is_defined_once() -> None:
+    """A key written twice in the table would silently keep only its last meaning."""
+    import ast
+    from collections import Counter
+    from pathlib import Path
+
+    from . import i18n
+
+    tree = ast.parse(Path(i18n.__file__).read_text(encoding="utf-8"))
+    table = next(n for n in ast.walk(tree) if isinstance(n, ast.Dict) and len(n.keys) > 50)
+    twice = [k for k, n in Counter(k.value for k in table.keys if isinstance(k, ast.Constant)).items() if n > 1]
+    assert twice == []

@@ -43,7 +43,7 @@ async def test_examples_load_twice_without_duplicates(store) -> None:
     assert len((await load_examples(repo, EXAMPLES)).loaded) >= 3
     before = (await store.history(HistoryQuery(), total=True)).total
     assert (await store.search(Query("Patient", total=True))).total >= 3 + 3  # shared between episodes when identifiers match
-    assert (await store.search(Query("Encounter", total=True))).total == 3 + 3 + 4 + 2 + 3  # core, transfer, bhyt 130 + 3176 + 4210
+    assert (await store.search(Query("Encounter", total=True))).total == 3 + 10 + 3 + 4 + 2 + 3  # core (the trends record 10), transfer, bhyt 130 + 3176 + 4210
     await load_examples(repo, EXAMPLES)
     assert (await store.history(HistoryQuery(), total=True)).total == before  # no new versions
 

@@ -30,4 +30,4 @@ async def patient_page(request: Request, patient_id: str, ctx: Ctx = Depends(sig
     record = await load(ctx, patient_id)
     body = "\n".join(part for part in (section(ctx, record) for section in SECTIONS) if part)
     title = f'{present.name(record.patient) or patient_id} — {ctx.word("record_of")}'
-    return with_lang(request, html(page(ctx.frame, title, body, active=None, styles=("care.css",))))
+    return with_lang(request, html(page(ctx.frame, title, body, active=None, styles=("record.css", "care.css"))))

@@ -10,10 +10,8 @@ from typing import Callable
 
 from ..context import Ctx
 from ..record import Record
-from . import care, documents, header, transfer
+from . import care, documents, header, labs, timeline, transfer, vitals
 
 Section = Callable[[Ctx, Record], str]
 
-# the order of the page: header, timeline, transfer, labs, vitals, care, documents (timeline, labs
-# and vitals come from their own modules)
-SECTIONS: tuple[Section, ...] = (header.render, transfer.render, care.render, documents.render)
+SECTIONS: tuple[Section, ...] = (header.render, timeline.render, transfer.render, labs.render, vitals.render, care.render, documents.render)
