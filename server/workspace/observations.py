@@ -75,6 +75,16 @@ def value_text(obs: dict[str, Any], lang: str) -> str:
     return ""
 
 
+def reading_text(obs: dict[str, Any], lang: str) -> str:
+    """The value with its unit; a panel's components joined (blood pressure: ``130/82 mm[Hg]``)."""
+    parts = obs.get("component") or []
+    if parts and not any(k.startswith("value") for k in obs):
+        values = [value_text(p, lang) for p in parts]
+        units = {unit_of(p) for p in parts}
+        return "/".join(values) + (f" {units.pop()}" if len(units) == 1 else "")
+    return f"{value_text(obs, lang)} {unit_of(obs)}".strip()
+
+
 def unit_of(obs: dict[str, Any]) -> str:
     q = obs.get("valueQuantity") or {}
     return str(q.get("unit") or q.get("code") or "")

@@ -1,7 +1,8 @@
 """The workspace end to end in a real browser (headless Chromium), on the examples.
 
 A doctor signs in, finds a patient by citizen id, opens the record, the transfer paper and its
-print view, and signs out; at a phone's width (360 px) and on a desktop. Runs against
+print view, a record with trend charts and one of its episodes, checks and imports a transfer
+record on the integration page, and signs out; at a phone's width (360 px) and on a desktop. Runs against
 ``lienthong serve --load-examples`` over TCP. Screenshots go to ``$LIENTHONG_SCREENSHOTS`` when
 set (``docs/screenshots/`` holds the ones looked at). Chromium is Debian's (``.ci/run``
 installs it); without it this test fails rather than being skipped.
@@ -17,6 +18,9 @@ from typing import Any
 from tests.support.live_server import ROOT, cli, live_server
 
 from .conftest import CCCD, PASSWORD
+
+#: examples/core/patient-bundle-trends.json: repeated tests and vital signs over two years
+TRENDS_CCCD = "001085012345"
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -91,6 +95,28 @@ def test_a_doctor_reads_a_transferred_patient_and_prints_the_transfer_paper(tmp_
                 assert page.eval_on_selector_all("nav, header.top", "els => els.filter(e => e.offsetParent !== null).length") == 0
                 page.screenshot(path=str(shots / f"transfer-print-{suffix}.png"), full_page=True)
                 page.emulate_media(media="screen")
+
+                # a record with trends: charts of the repeated tests and vital signs, then one episode
+                page.goto(f"{root}/app/?q={TRENDS_CCCD}")
+                page.click("table.results a")
+                page.wait_for_selector("header.patient")
+                assert page.eval_on_selector_all("svg[role=img]", "els => els.length") >= 4
+                assert _fits(page), "the record with charts scrolls sideways"
+                page.screenshot(path=str(shots / f"record-{suffix}.png"), full_page=True)
+                page.click("ol.episodes a")
+                page.wait_for_selector("main h1")
+                assert _fits(page), "the episode page scrolls sideways"
+                page.screenshot(path=str(shots / f"episode-{suffix}.png"), full_page=True)
+
+                # the integration tools: upload a transfer record, see it checked, import it
+                page.goto(f"{root}/app/tools")
+                page.set_input_files("#file", str(ROOT / "examples" / "transfer54" / "record-2.json"))
+                page.click("form.tools button[type=submit]")
+                page.wait_for_selector("#result")
+                assert _fits(page), "the tools page scrolls sideways"
+                page.screenshot(path=str(shots / f"tools-{suffix}.png"), full_page=True)
+                page.click("form[action='/app/tools/import'] button")
+                page.wait_for_selector("a[href^='/app/patient/']")
 
                 # sign out: the session is gone
                 page.goto(f"{root}/app/")

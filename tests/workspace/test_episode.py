@@ -74,3 +74,17 @@ async def test_documents_and_care_on_the_patient_page(doctor: httpx.AsyncClient,
     assert f'/episode/{encounter["id"]}#bhyt-XML' in page.text  # an insurance table links to the episode's tables
     assert "<?xml" not in page.text and "GIAMDINHHS" not in page.text
     assert 'href="/app/static/care.css' in page.text
+
+
+async def test_an_episode_reads_its_results_as_the_record_does(doctor: httpx.AsyncClient) -> None:
+    # examples/core/patient-bundle-trends.json, the episode of 31/10/2025: a blood-pressure panel, flagged labs
+    pid = await patient_id(doctor, "001085012345")
+    page = await doctor.get(f"/app/patient/{pid}")
+    eid = page.text.split(f"/app/patient/{pid}/episode/", 1)[1].split('"', 1)[0]  # the newest episode comes first
+    r = await doctor.get(f"/app/patient/{pid}/episode/{eid}")
+    assert r.status_code == 200
+    assert "Huyết áp" in r.text and "130/82 mm[Hg]" in r.text  # the panel's two components, named in Vietnamese
+    assert "Cân nặng" in r.text and "Body weight" not in r.text
+    assert '<span class="flag abnormal"' in r.text and ">Cao<" in r.text  # the laboratory's H, in words
+    en = await doctor.get(f"/app/patient/{pid}/episode/{eid}", params={"lang": "en"})
+    assert "Blood pressure" in en.text and ">High<" in en.text

@@ -18,12 +18,12 @@ from profiles import SID
 
 from ...fhir.outcome import not_found
 from ...fhir.resource import ID_RE, body_of, reference_target
-from .. import episodes, insurance, present
+from .. import episodes, insurance, observations as obs_, present
 from ..codewords import code_words
 from ..context import Ctx, html, signed_in, with_lang
 from ..layout import h, message, page
 from ..record import Record
-from ..sections import care, documents
+from ..sections import care, documents, labs, vitals
 from ..sections.transfer import paper_url, transfers
 from ..tables import table
 from .patient import load
@@ -98,22 +98,15 @@ def _notes(ctx: Ctx, record: Record, eid: str) -> str:
     return f'<h2 id="notes">{ctx.t("clinical_notes")}</h2>' + table([ctx.word("date"), ctx.word("note"), ctx.word("note_summary")], cells)
 
 
-def _value(obs: dict[str, Any]) -> str:
-    if "valueQuantity" in obs:
-        return present.quantity(obs["valueQuantity"])
-    if "valueCodeableConcept" in obs:
-        return present.concept(obs["valueCodeableConcept"])
-    return str(next((obs[k] for k in ("valueString", "valueInteger", "valueBoolean") if k in obs), ""))
-
-
 def _observations(ctx: Ctx, record: Record, eid: str) -> str:
+    """The episode's results, read as the patient page's sections read them (words, panels, flags)."""
     out = []
     observations = record.of_encounter("Observation", eid)
     for category, title in (("laboratory", "lab_results"), ("vital-signs", "vital_signs")):
-        chosen = [o for o in observations if any(present.code(c) == category for c in o.get("category") or [])]
+        chosen = [o for o in observations if obs_.has_category(o, category)]
         if not chosen:
             continue
-        cells = [[h(present.concept(o.get("code"))), h(_value(o)), h("; ".join(present.concept(i) for i in o.get("interpretation") or [])),
+        cells = [[h(vitals.sign_name(ctx, o) or labs.test_name([o], ctx.lang)[0]), h(obs_.reading_text(o, ctx.lang)), labs.flag_cell(ctx, obs_.flag(o)),
                   h(present.moment(present.when(o)))] for o in chosen]
         out.append(f'<h2 id="{category}">{ctx.t(title)}</h2>' + table([ctx.word("test"), ctx.word("result"), ctx.word("interpretation"), ctx.word("date")], cells))
     return "".join(out)

@@ -59,7 +59,7 @@ def _row(ctx: Ctx, record: Record, o: dict[str, Any]) -> str:
         ("value", h(obs_.value_text(o, ctx.lang))),
         ("unit", h(obs_.unit_of(o))),
         ("ref_range", h(obs_.range_text(o))),
-        ("flag", _flag(ctx, f)),
+        ("flag", flag_cell(ctx, f)),
         ("facility", h(record.facility(enc) if enc else "")),
     )
     cls = ' class="abnormal"' if f and f.abnormal else ""
@@ -70,7 +70,7 @@ def _day(o: dict[str, Any]) -> str:
     return present.day(present.when(o))
 
 
-def _flag(ctx: Ctx, f: obs_.Flag | None) -> str:
+def flag_cell(ctx: Ctx, f: obs_.Flag | None) -> str:
     """The flag as a word, with a tooltip saying whether the laboratory gave it or it was computed."""
     if f is None:
         return ""

@@ -37,6 +37,14 @@ SIGNS = (
 )
 #: panels whose components are read as the lines above
 PANELS = frozenset({"85354-6"})
+#: LOINC code → word key of what it measures (the signs, their lines, the panel)
+WORDS = {code: key for sign in SIGNS for key, code in sign.lines} | {"85354-6": "blood_pressure"}
+
+
+def sign_name(ctx: Ctx, obs: dict[str, Any]) -> str | None:
+    """A vital sign's name in the page's language, when it is one of :data:`SIGNS`."""
+    key = WORDS.get(present.code(obs.get("code"), LOINC))
+    return ctx.word(key) if key else None
 
 Reading = tuple[datetime, float, str]  # time, value, unit
 
