@@ -14,6 +14,19 @@ from ..fhir.resource import reference_target
 from . import present
 
 
+def episode_of(resource: dict[str, Any]) -> str | None:
+    """The id of the Encounter ``resource`` was recorded in, if any. Resources point at it in
+    different places: ``encounter`` (most), ``context`` as a Reference (older types),
+    ``context.encounter`` (DocumentReference)."""
+    ref: Any = resource.get("encounter") or resource.get("context")
+    if isinstance(ref, dict) and "encounter" in ref:
+        ref = ref["encounter"]
+    if isinstance(ref, list):
+        ref = ref[0] if ref else None
+    target = reference_target(ref) if isinstance(ref, dict) else None
+    return target[1] if target and target[0] == "Encounter" else None
+
+
 @dataclass
 class Record:
     patient: dict[str, Any]
@@ -40,16 +53,8 @@ class Record:
         return self.by_ref.get(target) if target else None
 
     def of_encounter(self, type_: str, encounter_id: str) -> list[dict[str, Any]]:
-        """Resources of ``type_`` recorded in an episode (``encounter`` or ``context``)."""
-        out = []
-        for r in self.by_type.get(type_, []):
-            ref = r.get("encounter") or r.get("context")
-            if isinstance(ref, list):
-                ref = ref[0] if ref else None
-            target = reference_target(ref) if isinstance(ref, dict) else None
-            if target == ("Encounter", encounter_id):
-                out.append(r)
-        return sorted(out, key=present.when, reverse=True)
+        """Resources of ``type_`` recorded in an episode, newest first."""
+        return sorted((r for r in self.by_type.get(type_, []) if episode_of(r) == encounter_id), key=present.when, reverse=True)
 
     def facility(self, encounter: dict[str, Any]) -> str:
         """The facility of an episode: its name, else its code (MA_CSKCB)."""

@@ -113,7 +113,7 @@ def _observations(ctx: Ctx, record: Record, eid: str) -> str:
 
 
 def _documents(ctx: Ctx, record: Record, eid: str) -> str:
-    docs = documents.newest(record, episodes.in_episode(record.by_type.get("DocumentReference", []), eid))
+    docs = documents.newest(record, record.of_encounter("DocumentReference", eid))
     if not docs:
         return ""
     return f'<h2 id="docs">{ctx.t("documents")}</h2>' + "".join(documents.item(ctx, record, d, with_episode=False) for d in docs)

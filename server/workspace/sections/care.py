@@ -10,7 +10,7 @@ from typing import Any, Callable
 from .. import episodes, present
 from ..context import Ctx
 from ..layout import h
-from ..record import Record
+from ..record import Record, episode_of
 from ..tables import table
 
 MEDICINE_TYPES = ("MedicationRequest", "MedicationStatement")
@@ -63,7 +63,7 @@ def tables(ctx: Ctx, record: Record, eid: str | None = None, level: int = 3) -> 
     for title, heads, types, cells in _TABLES:
         items = newest(record, types)
         if eid is not None:
-            items = episodes.in_episode(items, eid)
+            items = [r for r in items if episode_of(r) == eid]
         if not items:
             continue
         names = [ctx.word(k) for k in heads] + ([ctx.word("episode")] if eid is None else [])

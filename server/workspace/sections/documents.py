@@ -19,7 +19,7 @@ from profiles import EXT, SID
 from .. import episodes, present
 from ..context import Ctx
 from ..layout import h
-from ..record import Record
+from ..record import Record, episode_of
 
 #: extension URL → the word key of the text it carries
 TEXT_EXTENSIONS = {EXT[ext]: f"f_{field}" for field, ext in DOC_TEXT_FIELDS.items()}
@@ -63,7 +63,7 @@ def _when(record: Record, doc: dict[str, Any]) -> str:
     own = doc.get("date") or ((doc.get("context") or {}).get("period") or {}).get("start")
     if own:
         return str(own)
-    eid = episodes.encounter_id(doc)
+    eid = episode_of(doc)
     encounter = record.by_ref.get(("Encounter", eid)) if eid else None
     return str(((encounter or {}).get("period") or {}).get("start") or "")
 
@@ -73,7 +73,7 @@ def newest(record: Record, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _body(ctx: Ctx, record: Record, doc: dict[str, Any]) -> str:
-    pid, eid = record.patient["id"], episodes.encounter_id(doc)
+    pid, eid = record.patient["id"], episode_of(doc)
     parts = []
     if doc.get("description"):
         parts.append(f'<p>{h(doc["description"])}</p>')

@@ -11,11 +11,11 @@ from typing import Any
 
 from profiles import EXT, SID
 
-from .. import episodes, present
+from .. import present
 from ..codewords import code_words
 from ..context import Ctx
 from ..layout import h
-from ..record import Record
+from ..record import Record, episode_of
 from .documents import is_transfer_letter
 
 
@@ -27,7 +27,7 @@ def transfers(record: Record) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """(Encounter, transfer letter) pairs, newest episode first."""
     out = {}
     for doc in record.by_type.get("DocumentReference", []):
-        eid = episodes.encounter_id(doc)
+        eid = episode_of(doc)
         encounter = record.by_ref.get(("Encounter", eid)) if eid else None
         if encounter is not None and is_transfer_letter(doc):
             out.setdefault(eid, (encounter, doc))
