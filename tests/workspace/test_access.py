@@ -82,3 +82,56 @@ async def test_pages_send_strict_headers(doctor: httpx.AsyncClient) -> None:
     assert r.headers["cache-control"] == "no-store" and r.headers["x-frame-options"] == "DENY"
     css = await doctor.get(re.search(r'href="(/app/static/app\.css\?v=[0-9a-f]+)"', r.text).group(1))
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+
+
+async def test_another_patients_episode_paper_and_downloads_stay_hidden(examples: FastAPI) -> None:
+    """Every page and download of an episode answers 404 to a token of another patient, and shows
+    nothing of it; the patient's own episode opens."""
+    from .helpers import encounters, patient_of, transfer_episodes
+
+    mine = await _patient_id(examples, CCCD)
+    letters = await transfer_episodes(examples)
+    all_encounters = await encounters(examples)
+    own_transfer = next(e["id"] for e in all_encounters if e["id"] in letters and patient_of(e) == mine)
+    theirs = next(e for e in all_encounters if e["id"] in letters and patient_of(e) != mine)
+    other_pid, other_eid = patient_of(theirs), theirs["id"]
+    async with client_for(examples, await token_for(examples)) as fhir:
+        other = (await fhir.get(f"Patient/{other_pid}")).json()
+    secrets = [other["name"][0]["text"], *(i["value"] for i in other["identifier"])]
+    async with browser(examples) as client:
+        await session_for(examples, client, "patient/*.rs", patient=mine, user="bn.an")
+        for path in (f"/app/patient/{other_pid}/episode/{other_eid}", f"/app/patient/{other_pid}/episode/{other_eid}/bhyt.xml",
+                     f"/app/patient/{other_pid}/transfer/{other_eid}", f"/app/patient/{other_pid}/transfer/{other_eid}?print=1",
+                     f"/app/patient/{other_pid}/transfer/{other_eid}/record.json", f"/app/patient/{other_pid}/transfer/{other_eid}/record.xml",
+                     f"/app/patient/{other_pid}/transfer/{other_eid}/bundle.json",
+                     # the other patient's episode under one's own patient id: still not there
+                     f"/app/patient/{mine}/episode/{other_eid}", f"/app/patient/{mine}/transfer/{other_eid}/record.json"):
+            r = await client.get(path)
+            assert r.status_code == 404, (path, r.status_code)
+            assert not [x for x in secrets if x in r.text] and "HO_TEN" not in r.text, path
+        assert (await client.get(f"/app/patient/{mine}/episode/{own_transfer}")).status_code == 200
+        # its own paper is 422, not 404: $transfer54 needs the facility, outside a patient's compartment
+        paper = await client.get(f"/app/patient/{mine}/transfer/{own_transfer}")
+        assert paper.status_code == 422 and "Organization/" in paper.text
+
+
+async def test_an_import_goes_through_the_guard(examples: FastAPI) -> None:
+    """A patient's own write token may not import another person's transfer record: the import is
+    refused entry by entry by the same guard as the FHIR API, and nothing is stored."""
+    from .conftest import EXAMPLES, form_fields
+
+    mine = await _patient_id(examples, CCCD)
+    record = (EXAMPLES / "transfer54" / "record-2.json").read_text(encoding="utf-8")
+    async with client_for(examples, await token_for(examples)) as fhir:
+        before = (await fhir.get("Patient", params={"_summary": "count"})).json()["total"]
+    async with browser(examples) as client:
+        await session_for(examples, client, "patient/*.cruds", patient=mine, user="bn.an")
+        csrf = form_fields((await client.get("/app/tools")).text)["csrf"]
+        checked = await client.post("/app/tools/check", data={"csrf": csrf, "text": record})
+        assert checked.status_code == 200
+        form = re.search(r'<form method="post" action="/app/tools/import"[^>]*>(.*?)</form>', checked.text, re.S)
+        assert form is not None  # the token may create these types, within its patient
+        r = await client.post("/app/tools/import", data=form_fields(form.group(1)))
+        assert r.status_code == 403 and "outside patient" in r.text  # the guard's own words, for the whole transaction
+    async with client_for(examples, await token_for(examples)) as fhir:
+        assert (await fhir.get("Patient", params={"_summary": "count"})).json()["total"] == before

@@ -38,7 +38,7 @@ DOWNLOADS: dict[str, tuple[str, Callable[[dict[str, str]], bytes]]] = {
 
 
 class NoTransfer(Exception):
-    pass
+    """``$transfer54`` cannot write this episode as a record (422); the message says why."""
 
 
 async def transfer_record(ctx: Ctx, patient_id: str, eid: str) -> dict[str, str]:
@@ -53,8 +53,10 @@ async def transfer_record(ctx: Ctx, patient_id: str, eid: str) -> dict[str, str]
         raise
 
 
-def no_transfer(ctx: Ctx, patient_id: str) -> Response:
-    text = h(ctx.word("no_transfer_data"))
+def no_transfer(ctx: Ctx, patient_id: str, reason: NoTransfer) -> Response:
+    """Why there is no paper: the page's words, and the operation's own reason beneath (an episode
+    with no transfer data, or one whose facility a patient-context token may not read)."""
+    text = f'{h(ctx.word("no_transfer_data"))}<br><small>{h(str(reason))}</small>'
     return html(message(ctx.frame, ctx.word("p_title"), text, link=(f"/app/patient/{patient_id}", ctx.word("back_to_record")), error=True), 422)
 
 
@@ -97,8 +99,8 @@ def print_page(ctx: Ctx, title: str, body: str) -> str:
 async def transfer_page(request: Request, patient_id: str, eid: str, ctx: Ctx = Depends(signed_in)) -> Response:
     try:
         record = await transfer_record(ctx, patient_id, eid)
-    except NoTransfer:
-        return no_transfer(ctx, patient_id)
+    except NoTransfer as reason:
+        return no_transfer(ctx, patient_id, reason)
     codes = [record.get("MA_CSKCB", ""), record.get("MA_NOI_DI", ""), record.get("MA_NOI_DEN", "")]
     body = paper.render(
         ctx, record,
@@ -123,8 +125,8 @@ def _download(name: str) -> Callable[..., Awaitable[Response]]:
     async def download(patient_id: str, eid: str, ctx: Ctx = Depends(signed_in)) -> Response:
         try:
             record = await transfer_record(ctx, patient_id, eid)
-        except NoTransfer:
-            return no_transfer(ctx, patient_id)
+        except NoTransfer as reason:
+            return no_transfer(ctx, patient_id, reason)
         stem = record.get("SO_CHUYENTUYEN") or record.get("MA_LK") or eid
         return Response(write(record), media_type=media_type, headers=attachment(f"chuyen-tuyen-{stem}-{name}"))
     return download
