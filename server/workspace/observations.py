@@ -85,9 +85,14 @@ def reading_text(obs: dict[str, Any], lang: str) -> str:
     return f"{value_text(obs, lang)} {unit_of(obs)}".strip()
 
 
+#: UCUM codes as people write them (a record that gives only the code shows it this way)
+UNIT_WORDS = {"Cel": "°C", "[degF]": "°F", "mm[Hg]": "mmHg", "/min": "/phút", "%": "%", "10*9/L": "G/L", "10*12/L": "T/L", "umol/L": "µmol/L"}
+
+
 def unit_of(obs: dict[str, Any]) -> str:
     q = obs.get("valueQuantity") or {}
-    return str(q.get("unit") or q.get("code") or "")
+    unit = str(q.get("unit") or q.get("code") or "")
+    return UNIT_WORDS.get(unit, unit)
 
 
 def reference_range(obs: dict[str, Any]) -> tuple[float | None, float | None, str]:

@@ -102,7 +102,9 @@ def test_a_doctor_reads_a_transferred_patient_and_prints_the_transfer_paper(tmp_
                 page.wait_for_selector("header.patient")
                 assert page.eval_on_selector_all("svg[role=img]", "els => els.length") >= 4
                 assert _fits(page), "the record with charts scrolls sideways"
-                page.screenshot(path=str(shots / f"record-{suffix}.png"), full_page=True)
+                page.screenshot(path=str(shots / f"record-{suffix}.png"))  # the top: who, the timeline
+                page.locator(".lab-test").first.screenshot(path=str(shots / f"labs-{suffix}.png"))
+                page.locator("section.vitals").screenshot(path=str(shots / f"vitals-{suffix}.png"))
                 page.click("ol.episodes a")
                 page.wait_for_selector("main h1")
                 assert _fits(page), "the episode page scrolls sideways"
