@@ -90,8 +90,8 @@ def _bundle(ctx: Ctx, bundle: dict[str, Any], *, opened: bool) -> str:
     return f'<details class="bundle"{" open" if opened else ""}><summary>{ctx.t("tools_bundle")}</summary><pre>{h(text)}</pre></details>'
 
 
-def result(ctx: Ctx, checked: Checked) -> str:
-    """The check's whole answer, before the download and import forms."""
+def result(ctx: Ctx, checked: Checked, actions: str = "") -> str:
+    """The check's whole answer; ``actions`` (the download and import forms) go above its long tables."""
     if isinstance(checked, TransferCheck):
         form = "XML" if checked.form == "transfer54-xml" else "JSON"
         kind = ctx.t("tools_kind_transfer54", form=form)
@@ -101,7 +101,7 @@ def result(ctx: Ctx, checked: Checked) -> str:
     else:
         kind = ctx.t("tools_kind_bhyt", n=len(checked.episodes))
         body = envelope(ctx, checked)
-    return f'<h2 id="result">{ctx.t("tools_result")}</h2><p class="kind">{kind}</p>{body}'
+    return f'<h2 id="result">{ctx.t("tools_result")}</h2><p class="kind">{kind}</p>{actions}{body}'  # the buttons before the long tables
 
 
 def actions(ctx: Ctx, data: bytes, checked: Checked, writable: bool) -> str:

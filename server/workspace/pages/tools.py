@@ -91,7 +91,7 @@ async def check_page(request: Request, ctx: Ctx = Depends(signed_in)) -> Respons
     except NotUsable as err:
         return _not_usable(ctx, err, echo)
     writable = may_import(ctx.repo.access, checked)
-    body = tools_html.result(ctx, checked) + tools_html.actions(ctx, data, checked, writable)
+    body = tools_html.result(ctx, checked, tools_html.actions(ctx, data, checked, writable))
     return _page(ctx, body + f'<h2>{ctx.t("tools_check_other")}</h2>' + _form(ctx, echo), title=ctx.word("tools_result"))
 
 
