@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import re
 import socket
 import statistics
 import subprocess
@@ -27,6 +28,26 @@ def machine() -> str:
                 cpu = line.split(":", 1)[1].strip()
                 break
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def wrk(url: str, seconds: int, connections: int, *, script: Path | None = None, headers: dict[str, str] | None = None) -> dict[str, float]:
+    """A wrk run (2 threads, keep-alive): requests/s, p50 and p99 latency in ms, request count.
+    A failed (non-2xx/3xx) response ends the benchmark: its figures would mean nothing."""
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    cmd += [a for k, v in (headers or {}).items() for a in ("-H", f"{k}: {v}")]
+    cmd += ["-s", str(script)] if script else []
+    out = subprocess.run([*cmd, url], check=True, capture_output=True, text=True).stdout
+    unit = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+    def latency(pct: str) -> float:
+        m = re.search(rf"^\s*{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        return float(m.group(1)) * unit[m.group(2)] if m else float("nan")
+
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise SystemExit(f"wrk saw {non2xx.group(1)} failed responses:\n{out}")
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": latency("50"), "p99": latency("99"), "requests": requests}  # type: ignore[union-attr]
 
 
 def free_port() -> int:

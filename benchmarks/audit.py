@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import bearer, machine, running_server  # noqa: E402
+from benchmarks._common import wrk as run_wrk  # noqa: E402
 from server.config import Settings  # noqa: E402
 from server.fhir.repository import Repository  # noqa: E402
 from server.storage.base import Query  # noqa: E402
@@ -94,19 +93,7 @@ def settled_count(path: Path, limit: float = 60.0) -> int:
 
 
 def wrk(base: str, script: Path, seconds: int, connections: int) -> dict[str, float]:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base.removesuffix("/fhir")],
-                         check=True, capture_output=True, text=True).stdout
-    unit = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
-
-    def latency(pct: str) -> float:
-        m = re.search(rf"^\s*{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        return float(m.group(1)) * unit[m.group(2)] if m else float("nan")
-
-    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non2xx:
-        raise SystemExit(f"wrk saw {non2xx.group(1)} failed responses:\n{out}")
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": latency("50"), "p99": latency("99"), "requests": requests}  # type: ignore[union-attr]
+    return run_wrk(base.removesuffix("/fhir"), seconds, connections, script=script)
 
 
 def main() -> None:
