@@ -5,7 +5,8 @@ laboratory tests and vital signs), against its floor.
 - page, in-process: the whole request through the ASGI app (httpx ``ASGITransport``) with a
   workspace session cookie, so the session lookup, the token's guarded repository, ``$everything``,
   rendering and the audit hand-off all run; no network;
-- page, HTTP: the same request to ``lienthong serve`` over loopback (one worker);
+- page, HTTP: the same request to ``lienthong serve`` over loopback (one worker), one at a time;
+- under load: wrk, 32 keep-alive connections, 1 and 2 workers, against the floor's rate on one core;
 - floor, read: ``reading.record`` (``$everything``, all pages) + ``Record.of`` on the unguarded
   repository, without a request, a session or rendering;
 - floor, render: the sections and the page frame on a record read once.
@@ -29,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx  # noqa: E402
 
-from benchmarks._common import machine, server_process  # noqa: E402
+from benchmarks._common import machine, server_process, wrk  # noqa: E402
 from server.app import create_app  # noqa: E402
 from server.auth.tokens import Principal, issue  # noqa: E402
 from server.config import Settings  # noqa: E402
@@ -132,25 +133,45 @@ def over_http(path: Path, pid: str, cookie: str, runs: int) -> list[float]:
             return out
 
 
+def under_load(path: Path, pid: str, cookie: str, seconds: int, connections: int, workers: int) -> dict[str, float]:
+    """wrk at ``connections`` keep-alive connections on the page, ``lienthong serve --workers``."""
+    with server_process(f"sqlite:///{path}", ["--workers", str(workers)]) as server:
+        url = f"{server.base.removesuffix('/fhir')}/app/patient/{pid}"
+        headers = {"Cookie": f"{sessions.COOKIE}={cookie}"}
+        wrk(url, 2, connections, headers=headers)  # warm-up
+        return wrk(url, seconds, connections, headers=headers)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=50)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--no-http", action="store_true", help="skip the run against lienthong serve")
+    ap.add_argument("--no-http", action="store_true", help="skip the runs against lienthong serve")
+    ap.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
+    ap.add_argument("--connections", type=int, default=32)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"
         pid, cookie, count = asyncio.run(seed(path, args.seed))
         results = asyncio.run(in_process(path, pid, cookie, args.runs))
         size, record_size = results.pop("_size")
+        loads = {}
         if not args.no_http:
             results["page, HTTP (lienthong serve, loopback)"] = over_http(path, pid, cookie, args.runs)
+            for workers in (1, 2):
+                loads[workers] = under_load(path, pid, cookie, args.seconds, args.connections, workers)
     floor = statistics.median(results["floor: read ($everything) + Record.of"]) + statistics.median(results["floor: render (sections + frame)"])
     print(f"# Patient page — {date.today()}, {machine()}")
     print(f"record: {count} resources written, {int(record_size)} read by $everything; page {size / 1024:.0f} KiB; {args.runs} runs each\n")
     print("| phase | runs | median ms | p95 ms | of floor (read + render) |\n|---|---:|---:|---:|---:|")
     for name, xs in results.items():
         print(row(name, xs, floor if name.startswith("page") else None))
+    if loads:
+        floor_rps = 1000.0 / floor
+        print(f"\nunder load: wrk -c{args.connections} -d{args.seconds}s, keep-alive, the same session cookie (each view audited)\n")
+        print("| workers | req/s | p50 ms | p99 ms | of the one-core floor (1000 / read+render ms) |\n|---:|---:|---:|---:|---:|")
+        for workers, r in loads.items():
+            print(f"| {workers} | {r['rps']:,.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['rps'] / floor_rps:.2f}× |")
     page_ms = statistics.median(results["page, in-process (ASGI)"])
     print(f"\ntarget < {TARGET_MS:.0f} ms server time: {'met' if page_ms < TARGET_MS else 'NOT met'} ({page_ms:.1f} ms median in-process)")
 
