@@ -28,7 +28,7 @@ async def test_search_by_cccd_then_open_the_patient(doctor: httpx.AsyncClient) -
     assert "Phan Ngọc An" in r.text and "Lâm Đồng" in r.text  # name and address tell namesakes apart
     page = await doctor.get(f"/app/patient/{ids[0]}")
     assert page.status_code == 200
-    assert "<title>Phan Ngọc An" in page.text
+    assert "<title>Hồ sơ của Phan Ngọc An" in page.text
     assert "HT3688357822248" in page.text and "31/12/2024" in page.text  # the card and its validity
 
 
@@ -38,3 +38,21 @@ async def test_a_patient_token_sees_only_its_own_patient(examples: FastAPI) -> N
         r = await client.get("/app/", params={"q": CCCD})
         assert r.status_code == 200
         assert "/app/patient/" not in r.text
+
+
+async def test_every_page_has_a_title_of_its_own(doctor: httpx.AsyncClient) -> None:
+    r = await doctor.get("/app/", params={"q": CCCD})
+    pid = re.findall(r'href="/app/patient/([^"]+)"', r.text)[0]
+    record = await doctor.get(f"/app/patient/{pid}")
+    episode = re.search(rf'href="(/app/patient/{pid}/episode/[^"]+)"', record.text).group(1)  # type: ignore[union-attr]
+    paper = re.search(rf'href="(/app/patient/{pid}/transfer/[^"]+)"', record.text).group(1)  # type: ignore[union-attr]
+    titles = {}
+    for path in ("/app/", f"/app/?q={CCCD}", f"/app/patient/{pid}", episode, paper, f"{paper}?print=1", "/app/tools", "/app/nowhere"):
+        page = await doctor.get(path)
+        titles[path] = re.search(r"<title>(.*?)</title>", page.text).group(1)  # type: ignore[union-attr]
+        assert titles[path].endswith(" — Liên Thông"), titles[path]
+    assert titles[f"{paper}?print=1"] == titles[paper]  # the print view is the paper itself
+    del titles[f"{paper}?print=1"]
+    assert len(set(titles.values())) == len(titles), titles  # each page says what it is
+    assert titles[f"/app/patient/{pid}"] == "Hồ sơ của Phan Ngọc An — Liên Thông" and CCCD in titles[f"/app/?q={CCCD}"]
+    assert titles["/app/nowhere"].startswith("Không tìm thấy")

@@ -29,5 +29,5 @@ async def load(ctx: Ctx, patient_id: str) -> Record:
 async def patient_page(request: Request, patient_id: str, ctx: Ctx = Depends(signed_in)) -> Response:
     record = await load(ctx, patient_id)
     body = "\n".join(part for part in (section(ctx, record) for section in SECTIONS) if part)
-    title = f'{present.name(record.patient) or patient_id} — {ctx.word("record_of")}'
+    title = f'{ctx.word("record_of")} {present.name(record.patient) or patient_id}'
     return with_lang(request, html(page(ctx.frame, title, body, active=None, styles=("record.css", "care.css"))))
