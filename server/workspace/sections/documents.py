@@ -2,7 +2,8 @@
 
 Plain-text attachments are decoded and shown as text; the texts a document carries in the
 transfer dataset's extensions (clinical signs, course of the illness…) are shown under their
-names. An insurance table attached as a document is not dumped as XML: it links to the
+names. An insurance table attached as a document is not dumped as XML: the discharge paper and
+the record summary are read as text (:mod:`..discharge`), and every table links to the
 episode's insurance tables; a transfer letter links to its transfer paper. Each document is a
 ``<details>`` so the page stays short without script.
 """
@@ -16,7 +17,7 @@ from typing import Any
 from mappings.transfer54.fhir import DOC_TEXT_FIELDS
 from profiles import EXT, SID
 
-from .. import episodes, present
+from .. import discharge, episodes, present
 from ..context import Ctx
 from ..layout import h
 from ..record import Record, episode_of
@@ -84,6 +85,8 @@ def _body(ctx: Ctx, record: Record, doc: dict[str, Any]) -> str:
     if is_transfer_letter(doc) and eid:
         parts.append(f'<p><a href="/app/patient/{h(pid)}/transfer/{h(eid)}">{ctx.t("open_transfer_paper")}</a></p>')
     elif table and eid:
+        if table in discharge.PAPERS:  # the discharge paper, the record summary: read as text here
+            parts.append(discharge.render(ctx, doc, table))
         parts.append(f'<p>{ctx.t("doc_is_table", table=table)} <a href="{h(episodes.url(pid, eid))}#bhyt-{h(table)}">{ctx.t("see_insurance_tables")}</a></p>')
     for content in doc.get("content") or []:
         attachment = content.get("attachment") or {}
