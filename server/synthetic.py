@@ -219,6 +219,12 @@ def trends_bundle(seed: int = 2025, prefix: str = "example-trends", cccd: str = 
         orgs.append(put(org))
     put({"resourceType": "Coverage", "status": "active", "subscriberId": f"HT2{cccd[:2]}{cccd[-10:]}", "beneficiary": subject,
          "period": {"start": "2024-01-01", "end": "2025-12-31"}, "payor": [{"display": "Bảo hiểm xã hội Việt Nam"}]})
+    put({"resourceType": "AllergyIntolerance",  # what the page's header warns of
+         "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active"}]},
+         "verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", "code": "confirmed"}]},
+         "category": ["medication"], "criticality": "high",
+         "code": {"text": "Penicillin"}, "patient": subject, "recordedDate": "2024-01-08",
+         "reaction": [{"manifestation": [{"text": "Nổi mày đay, khó thở"}]}]})
     start = datetime(2024, 1, 8, 8, 0, tzinfo=zone)
     weight = 72.0
     for n, (month, fac, cls, days, icd, dx_name) in enumerate(TREND_EPISODES):

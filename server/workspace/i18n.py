@@ -56,6 +56,7 @@ WORDS: Mapping[str, tuple[str, str]] = {
     "back_to_search": ("Về trang tìm kiếm", "Back to the search"),
     "years": ("tuổi", "years"),
     "allergies": ("Dị ứng", "Allergies"),
+    "criticality_high": ("nguy cơ cao", "high risk"),
     "insurance_cards": ("Thẻ BHYT", "Insurance cards"),
     "record_of": ("Hồ sơ của", "Record of"),
     # care

@@ -56,3 +56,15 @@ async def test_every_page_has_a_title_of_its_own(doctor: httpx.AsyncClient) -> N
     assert len(set(titles.values())) == len(titles), titles  # each page says what it is
     assert titles[f"/app/patient/{pid}"] == "Hồ sơ của Phan Ngọc An — Liên Thông" and CCCD in titles[f"/app/?q={CCCD}"]
     assert titles["/app/nowhere"].startswith("Không tìm thấy")
+
+
+async def test_the_header_warns_of_allergies(doctor: httpx.AsyncClient) -> None:
+    r = await doctor.get("/app/", params={"q": "001085012345"})  # examples/core/patient-bundle-trends.json
+    pid = re.findall(r'href="/app/patient/([^"]+)"', r.text)[0]
+    page = (await doctor.get(f"/app/patient/{pid}")).text
+    allergy = re.search(r'<div class="allergy" role="note">(.*?)</div>', page, re.S)
+    assert allergy is not None and "Penicillin: Nổi mày đay, khó thở" in allergy.group(1) and "nguy cơ cao" in allergy.group(1)
+    found = await doctor.get("/app/", params={"q": CCCD})
+    other_id = re.findall(r'href="/app/patient/([^"]+)"', found.text)[0]
+    other = (await doctor.get(f"/app/patient/{other_id}")).text
+    assert 'class="allergy"' not in other  # no allergy recorded, no warning

@@ -23,7 +23,7 @@ def render(ctx: Ctx, record: Record) -> str:
     allergies = record.all("AllergyIntolerance")
     allergy = ""
     if allergies:
-        items = "".join(f"<li>{h(present.concept(a.get('code')))}</li>" for a in allergies)
+        items = "".join(_allergy(ctx, a) for a in allergies)
         allergy = f'<div class="allergy" role="note"><b>{ctx.t("allergies")}:</b><ul>{items}</ul></div>'
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     return (
@@ -44,3 +44,11 @@ def _card(ctx: Ctx, coverage: dict) -> str:
     start, end = present.day(period.get("start")), present.day(period.get("end"))
     validity = f"{start} – {end}" if start or end else ""
     return f'<li><span class="v">{h(number)}</span> <small>{h(validity)}</small></li>'
+
+
+def _allergy(ctx: Ctx, allergy: dict) -> str:
+    """What the patient reacts to, how (the reactions' manifestations), and a high criticality."""
+    reactions = [present.concept(m) for r in allergy.get("reaction") or [] for m in r.get("manifestation") or []]
+    how = f": {h('; '.join(x for x in reactions if x))}" if any(reactions) else ""
+    high = f' <b class="critical">({ctx.t("criticality_high")})</b>' if allergy.get("criticality") == "high" else ""
+    return f"<li>{h(present.concept(allergy.get('code')) or ctx.word('unknown'))}{how}{high}</li>"
