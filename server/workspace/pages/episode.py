@@ -14,16 +14,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from mappings.bhyt_xml.layouts import STANDARDS
+from mappings.fhir_terms import MAIN_DIAGNOSIS_USES
 from profiles import SID
 
 from ...fhir.outcome import not_found
 from ...fhir.resource import ID_RE, body_of, reference_target
 from .. import episodes, insurance, observations as obs_, present
-from ..codewords import code_words
 from ..context import Ctx, html, signed_in, with_lang
 from ..layout import h, message, page
 from ..record import Record
-from ..sections import care, documents, labs, vitals
+from ..sections import care, documents, labs, timeline, vitals
 from ..sections.transfer import paper_url, transfers
 from ..tables import table
 from .patient import load
@@ -31,7 +31,7 @@ from .patient import load
 router = APIRouter()
 
 #: Encounter.diagnosis use codes → word keys (main first)
-DIAGNOSIS_USES = {"CC": "dx_main", "DD": "dx_main", "CM": "dx_secondary", "AD": "dx_admission"}
+DIAGNOSIS_USES = {**{use: "dx_main" for use in MAIN_DIAGNOSIS_USES}, "CM": "dx_secondary", "AD": "dx_admission"}
 
 
 async def owned_encounter(ctx: Ctx, patient_id: str, eid: str) -> dict[str, Any]:
@@ -55,20 +55,12 @@ def episode_code(encounter: dict[str, Any]) -> str:
     return next((str(i["value"]) for i in encounter.get("identifier") or [] if str(i.get("system", "")).startswith(SID["ma-lk"] + "/") and i.get("value")), encounter["id"])
 
 
-def _care_type(ctx: Ctx, encounter: dict[str, Any]) -> str:
-    for concept in encounter.get("type") or []:
-        words = code_words("MA_LOAI_KCB", present.code(concept), ctx.lang)
-        if words:
-            return words
-    return present.concept((encounter.get("type") or [None])[0]) or str((encounter.get("class") or {}).get("display") or "")
-
-
 def _facts(ctx: Ctx, record: Record, encounter: dict[str, Any]) -> str:
     period = encounter.get("period") or {}
     facts = [
         ("period", " – ".join(x for x in (present.moment(period.get("start")), present.moment(period.get("end"))) if x)),
         ("facility", record.facility(encounter)),
-        ("care_type", _care_type(ctx, encounter)),
+        ("care_type", timeline.care_type(ctx, encounter)),
         ("visit_reason", "; ".join(present.concept(c) for c in encounter.get("reasonCode") or [])),
         ("episode_code", episode_code(encounter)),
     ]
