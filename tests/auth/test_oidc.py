@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
 
 import jwt
@@ -15,6 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from server.auth import oidc
+from tests.support.http_stub import StubHandler, start
 from server.auth.tokens import AuthError, Verifier
 from server.config import Settings
 
@@ -31,7 +30,7 @@ class FakeIssuer:
         self.redirect_to: str | None = None
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(StubHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 if self.path == "/.well-known/openid-configuration":
                     if outer.redirect_to:
@@ -39,28 +38,16 @@ class FakeIssuer:
                         self.send_header("Location", outer.redirect_to)
                         self.end_headers()
                         return
-                    self._json({"issuer": outer.url, "jwks_uri": f"{outer.url}/keys", "id_token_signing_alg_values_supported": ["RS256"]})
+                    self.reply_json(200, {"issuer": outer.url, "jwks_uri": f"{outer.url}/keys", "id_token_signing_alg_values_supported": ["RS256"]})
                 elif self.path == "/keys":
                     outer.jwks_fetches += 1
-                    self._json({"keys": [outer.public_jwk(kid) for kid in outer.published]})
+                    self.reply_json(200, {"keys": [outer.public_jwk(kid) for kid in outer.published]})
                 else:
                     self.send_error(404)
 
-            def _json(self, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
 
-            def log_message(self, *args: Any) -> None:
-                pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
+        self.server, self.url = start(Handler)
 
     def new_key(self, kid: str) -> None:
         self.keys[kid] = rsa.generate_private_key(public_exponent=65537, key_size=2048)

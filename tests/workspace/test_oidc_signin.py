@@ -12,9 +12,7 @@ import base64
 import hashlib
 import json
 import secrets
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, AsyncIterator, Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -27,6 +25,8 @@ from fastapi import FastAPI
 from server.app import create_app
 from server.config import Settings
 from server.examples import load_examples
+
+from tests.support.http_stub import StubHandler, start
 
 from .conftest import BASE, CCCD, EXAMPLES, browser
 
@@ -50,18 +50,18 @@ class FakeProvider:
         self.token_requests: list[dict[str, str]] = []
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(StubHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 url = urlsplit(self.path)
                 if url.path == "/.well-known/openid-configuration":
-                    self._json(200, {
+                    self.reply_json(200, {
                         "issuer": outer.url, "authorization_endpoint": f"{outer.url}/authorize", "token_endpoint": f"{outer.url}/token",
                         "jwks_uri": f"{outer.url}/keys", "revocation_endpoint": f"{outer.url}/revoke",
                         "code_challenge_methods_supported": ["S256"],
                     })
                 elif url.path == "/keys":
                     jwk = {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(outer.key.public_key())), "kid": "idp-1", "alg": "RS256", "use": "sig"}
-                    self._json(200, {"keys": [jwk]})
+                    self.reply_json(200, {"keys": [jwk]})
                 elif url.path == "/authorize":
                     self._authorize({k: v[0] for k, v in parse_qs(url.query).items()})
                 else:
@@ -73,16 +73,16 @@ class FakeProvider:
                 if self.path == "/token":
                     outer.token_requests.append(form)
                     status, body = outer.token(form)
-                    self._json(status, body)
+                    self.reply_json(status, body)
                 elif self.path == "/revoke":
                     outer.revoked.append(form.get("token", ""))
-                    self._json(200, {})
+                    self.reply_json(200, {})
                 else:
                     self.send_error(404)
 
             def _authorize(self, query: dict[str, str]) -> None:
                 if query.get("client_id") != CLIENT or query.get("code_challenge_method") != "S256" or not query.get("code_challenge"):
-                    self._json(400, {"error": "invalid_request"})
+                    self.reply_json(400, {"error": "invalid_request"})
                     return
                 code = secrets.token_urlsafe(16)
                 outer.codes[code] = query
@@ -90,21 +90,9 @@ class FakeProvider:
                 self.send_header("Location", f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}")
                 self.end_headers()
 
-            def _json(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
 
-            def log_message(self, *args: Any) -> None:
-                pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
+        self.server, self.url = start(Handler)
 
     def access_token(self, username: str) -> str:
         now = int(time.time())
