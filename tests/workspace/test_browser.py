@@ -105,6 +105,12 @@ def test_a_doctor_reads_a_transferred_patient_and_prints_the_transfer_paper(tmp_
                 page.screenshot(path=str(shots / f"record-{suffix}.png"))  # the top: who, the timeline
                 page.locator(".lab-test").first.screenshot(path=str(shots / f"labs-{suffix}.png"))
                 page.locator("section.vitals").screenshot(path=str(shots / f"vitals-{suffix}.png"))
+                page.click("header.top a.lang")  # English, remembered until switched back
+                page.wait_for_selector("html[lang=en]")
+                assert page.title().startswith("Record of Trần Văn Bình")
+                page.screenshot(path=str(shots / f"record-en-{suffix}.png"))
+                page.click("header.top a.lang")
+                page.wait_for_selector("html[lang=vi]")
                 page.click("ol.episodes a")
                 page.wait_for_selector("main h1")
                 assert _fits(page), "the episode page scrolls sideways"
