@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import statistics
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Awaitable, Callable
 
@@ -68,13 +69,33 @@ def row(name: str, xs: list[float], floor: float | None = None) -> str:
     return f"| {name} | {len(xs)} | {statistics.median(xs):.1f} | {p(xs, 0.95):.1f} | {ratio} |"
 
 
-async def seed(path: Path, seed_: int) -> tuple[str, str, int]:
-    """The store with the trends record and a doctor's workspace session: (patient id, cookie, resources)."""
+def padded(bundle: dict, size: int) -> dict:
+    """The bundle with more results of its laboratory tests, one day apart after the last, until it
+    holds ``size`` resources (the issue's page is one of 200)."""
+    labs = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"
+            and any(c.get("code") == "laboratory" for cc in e["resource"].get("category", []) for c in cc.get("coding", []))]
+    n = 0
+    while len(bundle["entry"]) < size:
+        source = copy.deepcopy(labs[n % len(labs)]["resource"])
+        n += 1
+        source["id"] = f"{source['id']}-more-{n}"
+        when = datetime.fromisoformat(source["effectiveDateTime"]) + timedelta(days=n)
+        source["effectiveDateTime"] = when.isoformat(timespec="seconds")
+        source.pop("partOf", None)
+        source.pop("encounter", None)
+        bundle["entry"].append({"fullUrl": f"https://lienthong.dev/fhir/Observation/{source['id']}", "resource": source,
+                                "request": {"method": "PUT", "url": f"Observation/{source['id']}"}})
+    return bundle
+
+
+async def seed(path: Path, seed_: int, size: int = 200) -> tuple[str, str, int]:
+    """The store with the trends record (padded to ``size`` resources) and a doctor's workspace
+    session: (patient id, cookie, resources)."""
     store = SqliteStore(str(path))
     await store.open()
     settings = Settings()
     app = create_app(settings, store)
-    bundle = trends_bundle(seed_, prefix="bench")
+    bundle = padded(trends_bundle(seed_, prefix="bench"), size)
     processor = BundleProcessor(app.state.repo)
     _, entries = processor.parse(bundle)
     await processor.transaction(entries)
@@ -146,13 +167,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=50)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--resources", type=int, default=200, help="resources in the record (the trends record, padded with more results)")
     ap.add_argument("--no-http", action="store_true", help="skip the runs against lienthong serve")
     ap.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
     ap.add_argument("--connections", type=int, default=32)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"
-        pid, cookie, count = asyncio.run(seed(path, args.seed))
+        pid, cookie, count = asyncio.run(seed(path, args.seed, args.resources))
         results = asyncio.run(in_process(path, pid, cookie, args.runs))
         size, record_size = results.pop("_size")
         loads = {}

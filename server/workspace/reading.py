@@ -14,6 +14,9 @@ from ..fhir.resource import body_of
 
 #: most resources of one patient's record a page reads (five pages of the largest _count)
 MAX_RECORD = 5000
+#: compartment types no page shows: the audit trail is in the Patient compartment, and every view
+#: adds to it, so reading it would make each view of a record slower than the last
+NOT_SHOWN = frozenset({"AuditEvent"})
 
 
 async def search(repo: Repository, type_: str, params: list[tuple[str, str]]) -> tuple[list[dict[str, Any]], int | None]:
@@ -25,10 +28,11 @@ async def search(repo: Repository, type_: str, params: list[tuple[str, str]]) ->
 
 async def record(repo: Repository, patient_id: str) -> list[dict[str, Any]]:
     """The patient's whole record as ``Patient/{id}/$everything`` gives it: the Patient, its
-    compartment, and what those refer to (facilities, practitioners). 404 when not visible."""
+    compartment (but :data:`NOT_SHOWN`), and what those refer to (facilities, practitioners).
+    404 when not visible."""
     out: list[dict[str, Any]] = []
     state: dict[str, Any] = {}
-    params = [("_count", str(repo.settings.max_count))]
+    params = [("_count", str(repo.settings.max_count)), ("_type", ",".join(sorted(repo.types - NOT_SHOWN)))]
     while len(out) < MAX_RECORD:
         page = await everything(repo, patient_id, params, state)
         out.extend(body_of(v) for v in [*page.matches, *page.included])

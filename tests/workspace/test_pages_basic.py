@@ -8,6 +8,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from server.storage.base import Query
+
 from .conftest import CCCD, browser, session_for
 
 pytestmark = pytest.mark.anyio
@@ -68,3 +70,20 @@ async def test_the_header_warns_of_allergies(doctor: httpx.AsyncClient) -> None:
     other_id = re.findall(r'href="/app/patient/([^"]+)"', found.text)[0]
     other = (await doctor.get(f"/app/patient/{other_id}")).text
     assert 'class="allergy"' not in other  # no allergy recorded, no warning
+
+
+async def test_the_record_leaves_the_audit_trail_out(examples: FastAPI) -> None:
+    """Each view adds an AuditEvent to the patient's compartment; the page does not read them back,
+    or every view of a record would be slower than the last."""
+    from server.workspace.reading import record
+
+    async with browser(examples) as client:
+        await session_for(examples, client, "user/*.rs user/AuditEvent.rs", user="kiem.toan")
+        pid = re.findall(r'href="/app/patient/([^"]+)"', (await client.get("/app/", params={"q": CCCD})).text)[0]
+        for _ in range(3):
+            assert (await client.get(f"/app/patient/{pid}")).status_code == 200
+    await examples.state.audit.flush()
+    everything = await record(examples.state.repo, pid)
+    audit = await examples.state.repo.store.search(Query("AuditEvent", None, limit=100))
+    assert len(audit.versions) >= 4  # the views were audited (the search, the three pages)
+    assert "AuditEvent" not in {r["resourceType"] for r in everything} and len(everything) > 5
