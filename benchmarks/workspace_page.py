@@ -123,7 +123,7 @@ async def in_process(path: Path, pid: str, cookie: str, runs: int) -> dict[str, 
     repo = app.state.repo
 
     async def read() -> Record:
-        return Record.of(pid, await read_record(repo, pid))
+        return Record.of(pid, *await read_record(repo, pid))
     out["floor: read ($everything) + Record.of"] = await timed(runs, read)
 
     record = await read()

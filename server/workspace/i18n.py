@@ -57,6 +57,8 @@ WORDS: Mapping[str, tuple[str, str]] = {
     "years": ("tuổi", "years"),
     "allergies": ("Dị ứng", "Allergies"),
     "criticality_high": ("nguy cơ cao", "high risk"),
+    "record_cut": ("Hồ sơ quá lớn: trang này chỉ đọc {n} tài nguyên đầu; phần còn lại có qua API FHIR ($everything).",
+                   "The record is too large: this page reads its first {n} resources only; the rest is in the FHIR API ($everything)."),
     "insurance_cards": ("Thẻ BHYT", "Insurance cards"),
     "record_of": ("Hồ sơ của", "Record of"),
     # care

@@ -26,17 +26,17 @@ async def search(repo: Repository, type_: str, params: list[tuple[str, str]]) ->
     return [body_of(v) for v in result.matches], result.total
 
 
-async def record(repo: Repository, patient_id: str) -> list[dict[str, Any]]:
+async def record(repo: Repository, patient_id: str) -> tuple[list[dict[str, Any]], bool]:
     """The patient's whole record as ``Patient/{id}/$everything`` gives it: the Patient, its
     compartment (but :data:`NOT_SHOWN`), and what those refer to (facilities, practitioners).
-    404 when not visible."""
+    404 when not visible. The second value says whether the record was cut at :data:`MAX_RECORD`."""
     out: list[dict[str, Any]] = []
     state: dict[str, Any] = {}
-    params = [("_count", str(repo.settings.max_count)), ("_type", ",".join(sorted(repo.types - NOT_SHOWN)))]
+    params = [("_count", str(min(repo.settings.max_count, MAX_RECORD))), ("_type", ",".join(sorted(repo.types - NOT_SHOWN)))]
     while len(out) < MAX_RECORD:
         page = await everything(repo, patient_id, params, state)
         out.extend(body_of(v) for v in [*page.matches, *page.included])
         if page.next_state is None:
-            break
+            return out, False
         state = page.next_state
-    return out
+    return out, True

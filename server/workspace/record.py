@@ -32,12 +32,14 @@ class Record:
     patient: dict[str, Any]
     by_type: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     by_ref: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    #: the record was larger than a page reads (:data:`~server.workspace.reading.MAX_RECORD`)
+    cut: bool = False
 
     @classmethod
-    def of(cls, patient_id: str, resources: Iterable[dict[str, Any]]) -> "Record":
+    def of(cls, patient_id: str, resources: Iterable[dict[str, Any]], cut: bool = False) -> "Record":
         items = list(resources)
         patient = next(r for r in items if r.get("resourceType") == "Patient" and r.get("id") == patient_id)
-        record = cls(patient)
+        record = cls(patient, cut=cut)
         for r in items:
             record.by_type[r["resourceType"]].append(r)
             record.by_ref[(r["resourceType"], r["id"])] = r

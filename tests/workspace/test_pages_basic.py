@@ -83,7 +83,17 @@ async def test_the_record_leaves_the_audit_trail_out(examples: FastAPI) -> None:
         for _ in range(3):
             assert (await client.get(f"/app/patient/{pid}")).status_code == 200
     await examples.state.audit.flush()
-    everything = await record(examples.state.repo, pid)
+    everything, cut = await record(examples.state.repo, pid)
     audit = await examples.state.repo.store.search(Query("AuditEvent", None, limit=100))
     assert len(audit.versions) >= 4  # the views were audited (the search, the three pages)
-    assert "AuditEvent" not in {r["resourceType"] for r in everything} and len(everything) > 5
+    assert "AuditEvent" not in {r["resourceType"] for r in everything} and len(everything) > 5 and not cut
+
+
+async def test_a_record_larger_than_a_page_reads_says_so(doctor: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.workspace import reading
+
+    pid = re.findall(r'href="/app/patient/([^"]+)"', (await doctor.get("/app/", params={"q": "001085012345"})).text)[0]
+    assert "Hồ sơ quá lớn" not in (await doctor.get(f"/app/patient/{pid}")).text
+    monkeypatch.setattr(reading, "MAX_RECORD", 1)
+    page = (await doctor.get(f"/app/patient/{pid}", params={"lang": "en"})).text
+    assert "The record is too large" in page

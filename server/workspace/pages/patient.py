@@ -22,7 +22,7 @@ async def load(ctx: Ctx, patient_id: str) -> Record:
     if not ID_RE.match(patient_id):
         raise not_found(f"No patient has the id {patient_id!r}")
     ctx.request.scope["state"]["interaction"] = "operation"
-    return Record.of(patient_id, await read_record(ctx.repo, patient_id))
+    return Record.of(patient_id, *await read_record(ctx.repo, patient_id))
 
 
 @router.get("/app/patient/{patient_id}")

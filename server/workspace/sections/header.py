@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..context import Ctx
 from ..layout import h
+from ..reading import MAX_RECORD
 from ..record import Record
 from .. import present
 
@@ -26,8 +27,9 @@ def render(ctx: Ctx, record: Record) -> str:
         items = "".join(_allergy(ctx, a) for a in allergies)
         allergy = f'<div class="allergy" role="note"><b>{ctx.t("allergies")}:</b><ul>{items}</ul></div>'
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
+    cut = f'<p class="alert" role="alert">{ctx.t("record_cut", n=MAX_RECORD)}</p>' if record.cut else ""
     return (
-        f'<header class="patient" aria-labelledby="pname"><h1 id="pname">{h(present.name(p) or p["id"])}</h1>'
+        f'<header class="patient" aria-labelledby="pname"><h1 id="pname">{h(present.name(p) or p["id"])}</h1>{cut}'
         f'<dl class="facts">{dl}</dl>'
         f'<div class="ids"><h2 class="sr">{ctx.t("identifiers")}</h2><ul class="chips">{ids}</ul></div>'
         f'{_cards(ctx, cards)}{allergy}</header>'
