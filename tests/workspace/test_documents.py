@@ -30,3 +30,13 @@ async def test_the_discharge_paper_and_the_summary_read_as_text(doctor: httpx.As
     assert "<CHI_TIEU" not in page and "&lt;CHI_TIEU" not in page and "MA_LK</dt>" not in page  # no XML, no link key
     english = (await doctor.get(f"/app/patient/{pid}", params={"lang": "en"})).text
     assert _field(english, "Discharged")[0] == "24/12/2024 08:11" and "Viêm phổi, không đặc hiệu" in _field(english, "Diagnosis at discharge")
+
+
+async def test_document_kinds_are_in_the_pages_language(doctor: httpx.AsyncClient) -> None:
+    from .conftest import CCCD
+
+    pid = await patient_id(doctor, CCCD)  # examples/transfer54/record-1.json: its transfer letter
+    summary = re.findall(r'<details class="doc"[^>]*><summary>(.*?)</summary>', (await doctor.get(f"/app/patient/{pid}")).text)
+    assert any("Giấy chuyển tuyến" in s for s in summary) and not any("Referral note" in s for s in summary)
+    english = re.findall(r'<details class="doc"[^>]*><summary>(.*?)</summary>', (await doctor.get(f"/app/patient/{pid}", params={"lang": "en"})).text)
+    assert any("Referral note" in s for s in english)

@@ -24,6 +24,12 @@ from ..record import Record, episode_of
 
 #: extension URL → the word key of the text it carries
 TEXT_EXTENSIONS = {EXT[ext]: f"f_{field}" for field, ext in DOC_TEXT_FIELDS.items()}
+#: document kinds (LOINC) the mappings write, in the reader's words (others: as the record words them)
+KINDS = {
+    "18842-5": ("Giấy ra viện", "Discharge summary"),
+    "34133-9": ("Tóm tắt hồ sơ bệnh án", "Summary of the episode"),
+    "57133-1": ("Giấy chuyển tuyến", "Referral note"),
+}
 #: the largest attachment decoded onto a page (characters of base64)
 MAX_TEXT = 200_000
 
@@ -100,7 +106,8 @@ def _body(ctx: Ctx, record: Record, doc: dict[str, Any]) -> str:
 
 def item(ctx: Ctx, record: Record, doc: dict[str, Any], *, with_episode: bool = True, open_: bool = False) -> str:
     """One document as a ``<details>``: its title, kind, date and episode; its text inside."""
-    kind = present.concept(doc.get("type"))
+    known = KINDS.get(present.code(doc.get("type"), "http://loinc.org"))
+    kind = (known[1] if ctx.lang == "en" else known[0]) if known else present.concept(doc.get("type"))
     when = present.day(_when(record, doc))
     episode = episodes.link(ctx, record, doc) if with_episode else ""
     meta = " · ".join(x for x in (h(kind) if kind != title(doc) else "", h(when), episode) if x)
