@@ -41,11 +41,20 @@ def transfer(ctx: Ctx, checked: TransferCheck) -> str:
     rows = "".join(_field_row(ctx, fc) for fc in checked.fields)
     other = f'<h3>{ctx.t("tools_other_problems")}</h3>{_problems(checked.other)}' if checked.other else ""
     return (
-        f'{_summary(ctx, checked.problem_count)}{other}'
+        f'{_summary(ctx, checked.problem_count)}{_jump(checked)}{other}'
         f'<table class="stack fields"><caption class="sr">{ctx.t("tools_result")}</caption><thead><tr><th scope="col">#</th>'
         f'<th scope="col">{ctx.t("tools_field")}</th><th scope="col">{ctx.t("tools_value")}</th>'
         f'<th scope="col">{ctx.t("tools_problems")}</th></tr></thead><tbody>{rows}</tbody></table>'
     )
+
+
+def _jump(checked: TransferCheck) -> str:
+    """The fields with problems, each a link to its row: the table is 54 rows long."""
+    bad = [fc for fc in checked.fields if fc.problems]
+    if not bad:
+        return ""
+    items = "".join(f'<li><a href="#f-{h(fc.field.name)}"><code>{h(fc.field.name)}</code></a>: {h("; ".join(fc.problems))}</li>' for fc in bad)
+    return f'<ul class="jump">{items}</ul>'
 
 
 def _summary(ctx: Ctx, count: int) -> str:

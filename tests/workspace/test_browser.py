@@ -10,6 +10,7 @@ installs it); without it this test fails rather than being skipped.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -21,6 +22,9 @@ from .conftest import CCCD, PASSWORD
 
 #: examples/core/patient-bundle-trends.json: repeated tests and vital signs over two years
 TRENDS_CCCD = "001085012345"
+#: examples/transfer54/record-2.json with a birth date and a gender that break the dataset's rules
+BROKEN_RECORD = json.dumps({**json.loads((ROOT / "examples" / "transfer54" / "record-2.json").read_text(encoding="utf-8")),
+                            "NGAY_SINH": "31-02-2008", "GIOI_TINH": "7"}, ensure_ascii=False)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -125,6 +129,17 @@ def test_a_doctor_reads_a_transferred_patient_and_prints_the_transfer_paper(tmp_
                 page.screenshot(path=str(shots / f"tools-{suffix}.png"), full_page=True)
                 page.click("form[action='/app/tools/import'] button")
                 page.wait_for_selector("a[href^='/app/patient/']")
+                # a record with mistakes: each problem beside its field, and nothing to import
+                page.goto(f"{root}/app/tools")
+                page.fill("#text", BROKEN_RECORD)
+                page.click("form.tools button[type=submit]")
+                page.wait_for_selector("tr.bad")
+                assert page.eval_on_selector_all("tr.bad", "rows => rows.map(r => r.id)") == ["f-NGAY_SINH", "f-GIOI_TINH"]
+                assert page.eval_on_selector_all("form[action='/app/tools/import']", "els => els.length") == 0
+                assert _fits(page)
+                page.screenshot(path=str(shots / f"tools-problems-{suffix}.png"))
+                page.click("ul.jump a[href='#f-GIOI_TINH']")  # the list above the table leads to the field's row
+                assert page.evaluate("location.hash") == "#f-GIOI_TINH"
 
                 # sign out: the session is gone
                 page.goto(f"{root}/app/")
