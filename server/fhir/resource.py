@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Any, Callable, Generic, Iterator, TypeVar
 
 from .. import jsonio
 from ..storage.base import Version
 from .dates import instant
 
 ID_RE = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+
+T = TypeVar("T")
 
 
 def stamp(resource: dict[str, Any], id_: str, vid: int, ts: int) -> dict[str, Any]:
@@ -83,6 +85,35 @@ def references(node: Any) -> Iterator[tuple[str, str]]:
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
+
+
+class VersionMemo(Generic[T]):
+    """What is worked out from a stored version's JSON, kept by ``(type, id, vid, ts)``.
+
+    Why: a stored version does not change, and the same versions are read again and again (a
+    record opened by several people, each view audited), so parsing each one's JSON once per
+    process is enough. Bounded: when ``size`` entries are held, they are all dropped.
+    """
+
+    def __init__(self, compute: Callable[[Version], T], size: int = 50_000) -> None:
+        self.compute = compute
+        self.size = size
+        self._held: dict[tuple[str, str, int, int], T] = {}
+
+    def __call__(self, version: Version) -> T:
+        key = (version.type, version.id, version.vid, version.ts)
+        try:
+            return self._held[key]
+        except KeyError:
+            pass
+        if len(self._held) >= self.size:
+            self._held.clear()
+        value = self._held[key] = self.compute(version)
+        return value
+
+
+#: what a stored version refers to (see :func:`references`), parsed once per version
+version_references: VersionMemo[tuple[tuple[str, str], ...]] = VersionMemo(lambda v: tuple(references(body_of(v))) if v.body is not None else ())
 
 
 #: where in a resource a ``reference`` string sits: the keys and list positions down to its holder

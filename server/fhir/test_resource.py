@@ -53,3 +53,18 @@ def test_rewriting_only_the_holders_gives_the_whole_copy_and_leaves_the_original
 def test_holders_are_found_in_document_order() -> None:
     resource = {"subject": {"reference": "a"}, "item": [{"reference": "b"}, {"x": {"reference": "c"}}], "reference": "d"}
     assert [holder_at(resource, p)["reference"] for p in reference_paths(resource)] == ["d", "a", "b", "c"]
+
+
+def test_version_memo_works_a_version_out_once() -> None:
+    from ..storage.base import Version
+    from .resource import VersionMemo
+
+    calls: list[int] = []
+    memo = VersionMemo(lambda v: calls.append(v.vid) or v.vid * 10, size=2)
+    v1 = Version("Patient", "a", 1, 100, "PUT", b"{}")
+    assert memo(v1) == 10 and memo(Version("Patient", "a", 1, 100, "PUT", b"{}")) == 10
+    assert calls == [1]  # the same version, worked out once
+    assert memo(Version("Patient", "a", 2, 200, "PUT", b"{}")) == 20 and calls == [1, 2]
+    memo(Version("Patient", "b", 1, 300, "PUT", b"{}"))  # a third key: the memo was full, it starts again
+    memo(v1)
+    assert calls == [1, 2, 1, 1]

@@ -9,11 +9,12 @@ been sent (:func:`finish`), queued so the client does not wait for it.
 from __future__ import annotations
 
 import re
+import weakref
 from typing import Any, Awaitable, Callable
 
 from fastapi import Request
 
-from ..fhir.resource import body_of
+from ..fhir.resource import VersionMemo, body_of
 from ..fhir.search.registry import SearchRegistry
 from ..storage.base import Tx, Version, Write
 
@@ -53,14 +54,23 @@ def source_ip(scope: dict[str, Any]) -> str | None:
     return client[0] if client else None
 
 
-def patients_in(registry: SearchRegistry, versions: list[Version]) -> set[str]:
-    """The patients whose data these versions are."""
-    from ..audit.events import patients_of
+#: per search registry (one per app): the patients of each version, worked out once
+_PATIENTS: "weakref.WeakKeyDictionary[SearchRegistry, VersionMemo[frozenset[str]]]" = weakref.WeakKeyDictionary()
 
+
+def patients_in(registry: SearchRegistry, versions: list[Version]) -> set[str]:
+    """The patients whose data these versions are (each version's worked out once: a view of a
+    record touches the same versions every time)."""
+    memo = _PATIENTS.get(registry)
+    if memo is None:
+        from ..audit.events import patients_of
+
+        held = weakref.ref(registry)  # the memo must not keep its registry alive
+        memo = _PATIENTS[registry] = VersionMemo(lambda v: frozenset(patients_of(held(), v.type, body_of(v))))  # type: ignore[arg-type]
     out: set[str] = set()
     for v in versions:
         if not v.deleted:
-            out |= patients_of(registry, v.type, body_of(v))
+            out |= memo(v)
     return out
 
 

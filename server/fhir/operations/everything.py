@@ -25,7 +25,7 @@ from ..compartment import compartment_term, compartments_term
 from ..dates import range_param
 from ..outcome import FhirError, bad_request
 from ..repository import Repository
-from ..resource import body_of, references
+from ..resource import version_references
 from ..search.execute import SearchResult, run_search
 from ..search.parse import ParsedSearch, split_commas
 
@@ -99,7 +99,7 @@ async def _scan(repo: Repository, where: Term, what: str, types: tuple[str, ...]
         if len(members) > MAX_WALK:
             raise FhirError.of(400, "too-costly", f"$everything would span more than {MAX_WALK} {what}; narrow it with _type or _since, or ask for one Patient")
         for v in page.versions if types else ():
-            targets.update(t for t in references(body_of(v)) if t[0] in types and t[0] in repo.types)
+            targets.update(t for t in version_references(v) if t[0] in types and t[0] in repo.types)
         if len(page.versions) < _CHUNK or not page.keys:
             return members, targets - set(members)
         after = page.keys[-1]
