@@ -87,6 +87,18 @@ async def test_an_idle_session_ends_and_says_so(examples: FastAPI, doctor: httpx
     assert await record_of(examples, doctor) is None
 
 
+async def test_an_active_session_still_ends_when_a_sign_in_may_last_no_longer(examples: FastAPI, doctor: httpx.AsyncClient) -> None:
+    """Renewal rotates the refresh token, which alone would let a busy session live on."""
+    body = await record_of(examples, doctor)
+    assert body is not None
+    body["created"] = time.time() - examples.state.settings.refresh_token_ttl - 5
+    body["seen"] = time.time()  # in use a moment ago
+    await examples.state.repo.store.put_record(sessions.KIND, secret_key(doctor.cookies.get(sessions.COOKIE) or ""), body)
+    r = await doctor.get("/app/")
+    assert r.status_code == 303 and r.headers["location"].endswith("&expired=1")
+    assert await record_of(examples, doctor) is None
+
+
 async def test_the_access_token_is_renewed_without_the_person_noticing(short_app: FastAPI) -> None:
     await add_doctor(short_app)
     async with browser(short_app) as client:
