@@ -57,7 +57,7 @@ def _urlencoded(body: bytes) -> Form:
         raise _bad("The form is not UTF-8 name=value pairs.") from None
     form = Form()
     for name, value in pairs:
-        form.fields.setdefault(name, value)  # the first of a repeated name, as read_form of /auth does
+        form.fields.setdefault(name, value)  # the first of a repeated name, as for a multipart form
     return form
 
 

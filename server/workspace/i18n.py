@@ -248,7 +248,7 @@ WORDS: Mapping[str, tuple[str, str]] = {
     "tools_open_patient": ("Mở hồ sơ bệnh nhân", "Open the patient's record"),
     "tools_import_refused": ("Không nhập được", "The import was refused"),
     "tools_check_other": ("Kiểm tra tệp khác", "Check another file"),
-    "tools_csrf": ("Biểu mẫu này không phải của phiên làm việc hiện tại; hãy tải lại trang.",
+    "csrf_refused": ("Biểu mẫu này không phải của phiên làm việc hiện tại; hãy tải lại trang.",
                    "This form does not belong to your current session; reload the page."),
     # records
     "timeline": ("Các đợt khám, chữa bệnh", "Episodes of care"),

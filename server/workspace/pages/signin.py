@@ -12,8 +12,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ...http.routers.auth import FormError, audit_auth, read_form
+from ...http.routers.auth import audit_auth
 from .. import sessions, signin
+from ..forms import read_form
 from ..context import frame_of, html, providers_of, root_of, settings_of, store_of, with_lang
 from ..layout import h, message, page
 
@@ -93,15 +94,13 @@ async def callback(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     store = store_of(request)
     cookie = request.cookies.get(sessions.COOKIE)
-    try:
-        form = await read_form(request)
-    except FormError as err:
-        return html(message(frame_of(request), "400", h(err.description), error=True), err.status)
+    form = await read_form(request)  # not a form: a 400 page
     live = await sessions.end(store, cookie) if cookie else None
     if live is not None and not live.csrf_ok(form.get("csrf")):
         await store.put_record(sessions.KIND, live.key, live.body())  # not the person's own form: the session stays
         await audit_auth(request, "logout", False, client_id="lienthong-workspace", user=live.user, detail="refused: the sign-out form's CSRF token does not match")
-        return html(message(frame_of(request), "403", "CSRF", error=True), 403)
+        frame = frame_of(request)
+        return html(message(frame, frame.word("forbidden"), frame.t("csrf_refused"), link=("/app/", frame.word("back_to_search")), error=True), 403)
     if live is not None:
         provider = providers_of(request).get(live.provider)
         if provider is not None:

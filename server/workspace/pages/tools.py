@@ -56,7 +56,7 @@ async def _posted(ctx: Ctx) -> Form:
     """The posted form, refused (403) unless it carries this session's CSRF token."""
     form = await read_form(ctx.request)
     if not ctx.session.csrf_ok(form.get("csrf")):
-        raise FhirError.of(403, "forbidden", ctx.word("tools_csrf"))
+        raise FhirError.of(403, "forbidden", ctx.word("csrf_refused"))
     return form
 
 
