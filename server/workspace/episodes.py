@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import present
+from . import present, urls
 from .context import Ctx
 from .layout import h
 from .record import Record, episode_of
@@ -17,14 +17,10 @@ def label(record: Record, encounter: dict[str, Any]) -> str:
     return " · ".join(x for x in (start, record.facility(encounter)) if x) or str(encounter.get("id", ""))
 
 
-def url(patient_id: str, eid: str) -> str:
-    return f"/app/patient/{patient_id}/episode/{eid}"
-
-
 def link(ctx: Ctx, record: Record, resource: dict[str, Any]) -> str:
     """A link to the episode of ``resource`` (escaped HTML), empty when it has none in the record."""
     eid = episode_of(resource)
     encounter = record.by_ref.get(("Encounter", eid)) if eid else None
     if encounter is None:
         return ""
-    return f'<a href="{h(url(record.patient["id"], eid))}">{h(label(record, encounter))}</a>'
+    return f'<a href="{h(urls.episode(record.patient["id"], eid))}">{h(label(record, encounter))}</a>'

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from .. import jsonio
+from . import urls
 from .context import Ctx
 from .convert import Checked, EnvelopeCheck, EpisodeCheck, FieldCheck, Finding, TransferCheck
 from .layout import h
@@ -149,7 +150,7 @@ def _status_word(ctx: Ctx, status: str) -> str:
 def _patient_link(ctx: Ctx, patient_id: str | None) -> str:
     if not patient_id:
         return ""
-    return f' <a href="/app/patient/{h(patient_id)}">{ctx.t("tools_open_patient")}</a>'
+    return f' <a href="{h(urls.patient(patient_id))}">{ctx.t("tools_open_patient")}</a>'
 
 
 def _diagnostics(entry: dict[str, Any]) -> list[str]:

@@ -19,12 +19,12 @@ from profiles import SID
 
 from ...fhir.outcome import not_found
 from ...fhir.resource import ID_RE, body_of, reference_target
-from .. import episodes, insurance, observations as obs_, present
+from .. import episodes, insurance, observations as obs_, present, urls
 from ..context import Ctx, html, signed_in, with_lang
 from ..layout import h, message, page
 from ..record import Record
 from ..sections import care, documents, labs, timeline, vitals
-from ..sections.transfer import paper_url, transfers
+from ..sections.transfer import transfers
 from ..tables import table
 from .patient import load
 
@@ -125,7 +125,7 @@ async def _insurance(ctx: Ctx, record: Record, encounter: dict[str, Any], wanted
         data = await insurance.load(ctx.repo, eid, wanted or insurance.standard_of(encounter))
     except insurance.NoInsuranceData:
         return head + f'<p class="notice" role="status">{ctx.t("no_insurance_data")}</p>'
-    download = f"{episodes.url(pid, eid)}/bhyt.xml?standard={data.standard}"
+    download = f"{urls.episode(pid, eid)}/bhyt.xml?standard={data.standard}"
     return (head + f'<p>{ctx.t("bhyt_shown_in", standard=data.standard)} <a class="button secondary" href="{h(download)}" download>{ctx.t("download_xml")}</a></p>'
             + _standard_form(ctx, data.standard) + insurance.render_tables(ctx, data))
 
@@ -138,8 +138,8 @@ async def episode_page(request: Request, patient_id: str, eid: str, ctx: Ctx = D
         raise not_found(f"Patient/{patient_id} has no episode Encounter/{eid}")
     name = present.name(record.patient) or patient_id
     label = episodes.label(record, encounter)
-    transfer = next((paper_url(patient_id, eid) for e, _ in transfers(record) if e["id"] == eid), None)
-    back = f'<p class="no-print"><a href="/app/patient/{h(patient_id)}">← {ctx.t("record_of")} {h(name)}</a></p>'
+    transfer = next((urls.transfer(patient_id, eid) for e, _ in transfers(record) if e["id"] == eid), None)
+    back = f'<p class="no-print"><a href="{h(urls.patient(patient_id))}">← {ctx.t("record_of")} {h(name)}</a></p>'
     parts = [
         back,
         f'<h1>{ctx.t("episode")}: {h(label)}</h1>',
@@ -165,6 +165,6 @@ async def episode_bhyt_xml(request: Request, patient_id: str, eid: str, ctx: Ctx
         data = await insurance.envelope(ctx.repo, eid, standard)
     except insurance.NoInsuranceData:
         text = h(ctx.word("no_insurance_data"))
-        return html(message(ctx.frame, ctx.word("insurance_tables"), text, link=(episodes.url(patient_id, eid), ctx.word("back_to_episode")), error=True), 422)
+        return html(message(ctx.frame, ctx.word("insurance_tables"), text, link=(urls.episode(patient_id, eid), ctx.word("back_to_episode")), error=True), 422)
     name = f"bhyt-{episode_code(encounter)}-{standard or insurance.standard_of(encounter) or 'xml'}.xml"
     return Response(data, media_type="application/xml; charset=utf-8", headers=attachment(name))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from .. import present
+from .. import present, urls
 from ..context import Ctx, html, signed_in, with_lang
 from ..find import KINDS, LIMIT, find
 from ..layout import h, page
@@ -39,7 +39,7 @@ async def search_page(request: Request, ctx: Ctx = Depends(signed_in)) -> Respon
             results = f'<p role="status">{ctx.t("no_results")}</p>'
         else:
             rows = "".join(
-                f'<tr><th scope="row"><a href="/app/patient/{h(f.patient["id"])}">{h(present.name(f.patient) or f.patient["id"])}</a></th>'
+                f'<tr><th scope="row"><a href="{h(urls.patient(f.patient["id"]))}">{h(present.name(f.patient) or f.patient["id"])}</a></th>'
                 f'<td data-label="{ctx.t("birth_date")}">{h(present.day(f.patient.get("birthDate")))}</td>'
                 f'<td data-label="{ctx.t("gender")}">{gender_word(ctx, f.patient.get("gender"))}</td>'
                 f'<td data-label="{ctx.t("address")}">{h(present.address(f.patient))}</td>'

@@ -21,7 +21,7 @@ from profiles import SID
 from ... import jsonio
 from ...fhir.operations.transfer54 import export_transfer54
 from ...fhir.outcome import FhirError
-from .. import paper, present
+from .. import paper, present, urls
 from ..context import Ctx, html, signed_in, with_lang
 from ..layout import asset_url, h, message, page
 from ..reading import search
@@ -57,7 +57,7 @@ def no_transfer(ctx: Ctx, patient_id: str, reason: NoTransfer) -> Response:
     """Why there is no paper: the page's words, and the operation's own reason beneath (an episode
     with no transfer data, or one whose facility a patient-context token may not read)."""
     text = f'{h(ctx.word("no_transfer_data"))}<br><small>{h(str(reason))}</small>'
-    return html(message(ctx.frame, ctx.word("p_title"), text, link=(f"/app/patient/{patient_id}", ctx.word("back_to_record")), error=True), 422)
+    return html(message(ctx.frame, ctx.word("p_title"), text, link=(urls.patient(patient_id), ctx.word("back_to_record")), error=True), 422)
 
 
 async def _names(ctx: Ctx, type_: str, system: str, codes: list[str], show: Callable[[dict[str, Any]], str]) -> dict[str, str]:
@@ -111,10 +111,10 @@ async def transfer_page(request: Request, patient_id: str, eid: str, ctx: Ctx = 
     title = f'{ctx.word("p_title_short")} {record.get("SO_CHUYENTUYEN", "")} — {record.get("HO_TEN", "")}'
     if request.query_params.get("print") == "1":
         return with_lang(request, html(print_page(ctx, title, body)))
-    base = f"/app/patient/{h(patient_id)}/transfer/{h(eid)}"
+    base = h(urls.transfer(patient_id, eid))
     links = "".join(f'<li><a href="{base}/{name}" download>{ctx.t("download_" + name.replace(".", "_"))}</a></li>' for name in DOWNLOADS)
     tools = (f'<nav class="paper-tools no-print" aria-label="{ctx.t("p_tools")}"><ul class="plain">'
-             f'<li><a href="/app/patient/{h(patient_id)}">← {ctx.t("back_to_record")}</a></li>'
+             f'<li><a href="{h(urls.patient(patient_id))}">← {ctx.t("back_to_record")}</a></li>'
              f'<li><a href="{base}?print=1&amp;lang={ctx.lang}">{ctx.t("print")}</a></li>{links}</ul></nav>')
     return with_lang(request, html(page(ctx.frame, title, tools + body, styles=("care.css", "transfer.css"))))
 

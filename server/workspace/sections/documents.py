@@ -17,7 +17,7 @@ from typing import Any
 from mappings.transfer54.fhir import DOC_TEXT_FIELDS
 from profiles import EXT, SID
 
-from .. import discharge, episodes, present
+from .. import discharge, episodes, present, urls
 from ..context import Ctx
 from ..layout import h
 from ..record import Record, episode_of
@@ -89,11 +89,11 @@ def _body(ctx: Ctx, record: Record, doc: dict[str, Any]) -> str:
         parts.append('<dl class="doc-fields">' + "".join(f"<dt>{ctx.t(k)}</dt><dd>{h(v)}</dd>" for k, v in texts) + "</dl>")
     table = insurance_table(doc)
     if is_transfer_letter(doc) and eid:
-        parts.append(f'<p><a href="/app/patient/{h(pid)}/transfer/{h(eid)}">{ctx.t("open_transfer_paper")}</a></p>')
+        parts.append(f'<p><a href="{h(urls.transfer(pid, eid))}">{ctx.t("open_transfer_paper")}</a></p>')
     elif table and eid:
         if table in discharge.PAPERS:  # the discharge paper, the record summary: read as text here
             parts.append(discharge.render(ctx, doc, table))
-        parts.append(f'<p>{ctx.t("doc_is_table", table=table)} <a href="{h(episodes.url(pid, eid))}#bhyt-{h(table)}">{ctx.t("see_insurance_tables")}</a></p>')
+        parts.append(f'<p>{ctx.t("doc_is_table", table=table)} <a href="{h(urls.episode(pid, eid))}#bhyt-{h(table)}">{ctx.t("see_insurance_tables")}</a></p>')
     for content in doc.get("content") or []:
         attachment = content.get("attachment") or {}
         text = decoded_text(attachment)

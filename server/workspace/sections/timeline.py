@@ -10,12 +10,11 @@ mappings key ``…/dx/main`` or ``…/main``. The outcome is the treatment resul
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from mappings.fhir_terms import DIAG_ROLE, ICD10, MAIN_DIAGNOSIS_USES
 from profiles import EXT
 
-from .. import present, terms
+from .. import present, terms, urls
 from ..context import Ctx
 from ..layout import h
 from ..record import Record
@@ -32,7 +31,7 @@ def render(ctx: Ctx, record: Record) -> str:
     encounters = record.all("Encounter")
     if not encounters:
         return ""
-    pid = quote(record.patient["id"], safe="")
+    pid = record.patient["id"]
     items = "".join(_episode(ctx, record, pid, e) for e in encounters)
     return (f'<section class="card timeline" aria-labelledby="s-timeline"><h2 id="s-timeline">{ctx.t("timeline")}</h2>'
             f'<ol class="episodes">{items}</ol></section>')
@@ -44,7 +43,7 @@ def _episode(ctx: Ctx, record: Record, pid: str, enc: dict[str, Any]) -> str:
     dates = f"{start} – {end}" if end and end != start else start or end
     if not end and enc.get("status") == "in-progress":
         dates = f"{start} – {ctx.word('ongoing')}"
-    href = f"/app/patient/{pid}/episode/{quote(enc['id'], safe='')}"
+    href = urls.episode(pid, enc["id"])
     facts = [
         ("facility", h(record.facility(enc))),
         ("care_type", h(care_type(ctx, enc))),

@@ -11,16 +11,12 @@ from typing import Any
 
 from profiles import EXT, SID
 
-from .. import present
+from .. import present, urls
 from ..codewords import code_words
 from ..context import Ctx
 from ..layout import h
 from ..record import Record, episode_of
 from .documents import is_transfer_letter
-
-
-def paper_url(patient_id: str, eid: str) -> str:
-    return f"/app/patient/{patient_id}/transfer/{eid}"
 
 
 def transfers(record: Record) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -70,4 +66,4 @@ def render(ctx: Ctx, record: Record) -> str:
     more = f' <small>{ctx.t("other_transfers", n=len(found) - 1)}</small>' if len(found) > 1 else ""
     return (f'<section class="card transfer-card" id="transfer" aria-labelledby="transfer-h">'
             f'<h2 id="transfer-h">{ctx.t("latest_transfer")}{more}</h2><dl class="facts">{dl}</dl>'
-            f'<p><a class="button" href="{h(paper_url(record.patient["id"], encounter["id"]))}">{ctx.t("open_transfer_paper")}</a></p></section>')
+            f'<p><a class="button" href="{h(urls.transfer(record.patient["id"], encounter["id"]))}">{ctx.t("open_transfer_paper")}</a></p></section>')
