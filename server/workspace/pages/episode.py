@@ -38,8 +38,12 @@ async def owned_encounter(ctx: Ctx, patient_id: str, eid: str) -> dict[str, Any]
     """The Encounter ``eid`` as the token may read it, when it is the patient's (404 otherwise)."""
     if not ID_RE.match(patient_id) or not ID_RE.match(eid):
         raise not_found(f"No episode has the id {eid!r}")
-    encounter = body_of(await ctx.repo.read("Encounter", eid))
-    if reference_target(encounter.get("subject")) != ("Patient", patient_id):
+    return patients_episode(body_of(await ctx.repo.read("Encounter", eid)), patient_id, eid)
+
+
+def patients_episode(encounter: dict[str, Any] | None, patient_id: str, eid: str) -> dict[str, Any]:
+    """``encounter`` when it is an episode of ``patient_id``; 404 otherwise (as for one not there)."""
+    if encounter is None or reference_target(encounter.get("subject")) != ("Patient", patient_id):
         raise not_found(f"Patient/{patient_id} has no episode Encounter/{eid}")
     return encounter
 
@@ -133,9 +137,7 @@ async def _insurance(ctx: Ctx, record: Record, encounter: dict[str, Any], wanted
 @router.get("/app/patient/{patient_id}/episode/{eid}")
 async def episode_page(request: Request, patient_id: str, eid: str, ctx: Ctx = Depends(signed_in)) -> Response:
     record = await load(ctx, patient_id)
-    encounter = record.by_ref.get(("Encounter", eid)) if ID_RE.match(eid) else None
-    if encounter is None or reference_target(encounter.get("subject")) != ("Patient", patient_id):
-        raise not_found(f"Patient/{patient_id} has no episode Encounter/{eid}")
+    encounter = patients_episode(record.by_ref.get(("Encounter", eid)), patient_id, eid)
     name = present.name(record.patient) or patient_id
     label = episodes.label(record, encounter)
     transfer = next((urls.transfer(patient_id, eid) for e, _ in transfers(record) if e["id"] == eid), None)
