@@ -35,6 +35,12 @@ def name(resource: dict[str, Any] | None) -> str:
     return " ".join([*([chosen["family"]] if chosen.get("family") else []), *chosen.get("given", [])]).strip()
 
 
+def gender(resource: dict[str, Any] | None) -> str:
+    """The word key of a resource's administrative gender (``unknown`` when absent or unknown)."""
+    value = (resource or {}).get("gender")
+    return value if value in ("male", "female", "other") else "unknown"
+
+
 def day(value: str | None) -> str:
     """A FHIR date or dateTime as dd/mm/yyyy (partial dates as far as given)."""
     if not value:

@@ -14,10 +14,6 @@ from ..layout import h, page
 router = APIRouter()
 
 
-def gender_word(ctx: Ctx, gender: str | None) -> str:
-    return ctx.t(gender) if gender in ("male", "female", "other") else ctx.t("unknown")
-
-
 @router.get("/app/")
 async def search_page(request: Request, ctx: Ctx = Depends(signed_in)) -> Response:
     q = request.query_params.get("q", "").strip()[:200]
@@ -41,7 +37,7 @@ async def search_page(request: Request, ctx: Ctx = Depends(signed_in)) -> Respon
             rows = "".join(
                 f'<tr><th scope="row"><a href="{h(urls.patient(f.patient["id"]))}">{h(present.name(f.patient) or f.patient["id"])}</a></th>'
                 f'<td data-label="{ctx.t("birth_date")}">{h(present.day(f.patient.get("birthDate")))}</td>'
-                f'<td data-label="{ctx.t("gender")}">{gender_word(ctx, f.patient.get("gender"))}</td>'
+                f'<td data-label="{ctx.t("gender")}">{ctx.t(present.gender(f.patient))}</td>'
                 f'<td data-label="{ctx.t("address")}">{h(present.address(f.patient))}</td>'
                 f'<td data-label="{ctx.t("last_facility")}">{h(f.last_facility or "")}'
                 f'{"<br><small>" + h(present.day(present.when(f.last_encounter))) + "</small>" if f.last_encounter else ""}</td></tr>'

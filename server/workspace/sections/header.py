@@ -13,7 +13,7 @@ def render(ctx: Ctx, record: Record) -> str:
     p = record.patient
     born = p.get("birthDate")
     age = present.age(born)
-    gender = ctx.t(p["gender"]) if p.get("gender") in ("male", "female", "other") else ctx.t("unknown")
+    gender = ctx.t(present.gender(p))
     facts = [
         (ctx.t("birth_date"), h(present.day(born)) + (f" ({age} {ctx.t('years')})" if age is not None else "")),
         (ctx.t("gender"), gender),
