@@ -16,6 +16,7 @@ from typing import Any
 
 from ..fhir.repository import Repository
 from ..fhir.resource import reference_target
+from . import present
 from .reading import search
 
 KINDS = ("auto", "cccd", "bhyt", "pid", "malk", "name")
@@ -84,28 +85,16 @@ async def _last_episode(repo: Repository, patient_id: str) -> tuple[dict[str, An
 
 
 async def facility_name(repo: Repository, ref: dict[str, Any] | None) -> str | None:
-    """A facility's name, or its code (MA_CSKCB) when the name is not recorded."""
+    """A facility's name, or its code (MA_CSKCB) when the name is not recorded; the Organization is
+    read only when the reference does not name the facility itself."""
     if not ref:
         return None
-    if ref.get("display"):
-        return str(ref["display"])
-    ident = ref.get("identifier") or {}
+    org = None
     target = reference_target(ref)
-    if target and target[0] == "Organization":
+    if not ref.get("display") and target and target[0] == "Organization":
         found, _ = await search(repo, "Organization", [("_id", target[1])])
-        if found:
-            return organization_label(found[0])
-    return ident.get("value")
-
-
-def organization_label(org: dict[str, Any]) -> str | None:
-    """An Organization's name, else its facility code."""
-    if org.get("name"):
-        return str(org["name"])
-    for ident in org.get("identifier") or []:
-        if ident.get("value"):
-            return str(ident["value"])
-    return None
+        org = found[0] if found else None
+    return present.facility(ref, org) or None
 
 
 def _escape(value: str) -> str:

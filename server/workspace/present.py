@@ -35,6 +35,19 @@ def name(resource: dict[str, Any] | None) -> str:
     return " ".join([*([chosen["family"]] if chosen.get("family") else []), *chosen.get("given", [])]).strip()
 
 
+def facility(ref: dict[str, Any] | None, org: dict[str, Any] | None) -> str:
+    """A facility as a page names it: the Organization's name, else its code (MA_CSKCB); without
+    the Organization, what the reference itself says (its display, its identifier)."""
+    if org is not None:
+        if org.get("name"):
+            return str(org["name"])
+        for ident in org.get("identifier") or []:
+            if ident.get("value"):
+                return str(ident["value"])
+    ref = ref or {}
+    return str(ref.get("display") or (ref.get("identifier") or {}).get("value") or "")
+
+
 def gender(resource: dict[str, Any] | None) -> str:
     """The word key of a resource's administrative gender (``unknown`` when absent or unknown)."""
     value = (resource or {}).get("gender")

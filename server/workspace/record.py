@@ -59,16 +59,9 @@ class Record:
         return sorted((r for r in self.by_type.get(type_, []) if episode_of(r) == encounter_id), key=present.when, reverse=True)
 
     def facility(self, encounter: dict[str, Any]) -> str:
-        """The facility of an episode: its name, else its code (MA_CSKCB)."""
-        ref = encounter.get("serviceProvider") or {}
-        org = self.get(ref)
-        if org is not None:
-            if org.get("name"):
-                return str(org["name"])
-            for ident in org.get("identifier") or []:
-                if ident.get("value"):
-                    return str(ident["value"])
-        return str(ref.get("display") or (ref.get("identifier") or {}).get("value") or "")
+        """The facility of an episode (see :func:`.present.facility`)."""
+        ref = encounter.get("serviceProvider")
+        return present.facility(ref, self.get(ref))
 
     @property
     def size(self) -> int:
