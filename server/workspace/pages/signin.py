@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from ...auth.clients import WORKSPACE_ID
 from ...http.routers.auth import audit_auth
 from .. import sessions, signin
 from ..forms import read_form
@@ -71,18 +72,18 @@ async def callback(request: Request) -> Response:
     params = request.query_params
     store = store_of(request)
     if params.get("error"):
-        await audit_auth(request, "login", False, client_id="lienthong-workspace", detail=f"workspace sign-in ended: {params.get('error')}")
+        await audit_auth(request, "login", False, client_id=WORKSPACE_ID, detail=f"workspace sign-in ended: {params.get('error')}")
         err = signin.SignInError("Đăng nhập không thành công hoặc đã bị hủy.", f"The sign-in did not complete ({params.get('error')}).")
         return _failed(request, err)
     try:
         provider, tokens, next_path = await signin.finish(store, providers_of(request), root_of(request), params.get("state", ""),
                                                          request.cookies.get(signin.COOKIE), params.get("code", ""))
     except signin.SignInError as err:
-        await audit_auth(request, "login", False, client_id="lienthong-workspace", detail=f"workspace sign-in refused: {err.en}")
+        await audit_auth(request, "login", False, client_id=WORKSPACE_ID, detail=f"workspace sign-in refused: {err.en}")
         return _failed(request, err)
     cookie, session = await sessions.start(store, user=tokens.user, provider=provider.name, access_token=tokens.access_token,
                                            expires_in=tokens.expires_in, refresh_token=tokens.refresh_token)
-    await audit_auth(request, "login", True, client_id="lienthong-workspace", user=tokens.user, detail=f"workspace session started ({provider.name})")
+    await audit_auth(request, "login", True, client_id=WORKSPACE_ID, user=tokens.user, detail=f"workspace session started ({provider.name})")
     response = RedirectResponse(next_path, status_code=303, headers={"Cache-Control": "no-store"})
     response.delete_cookie(signin.COOKIE, path="/app")
     max_age = settings_of(request).refresh_token_ttl
@@ -98,14 +99,14 @@ async def logout(request: Request) -> Response:
     live = await sessions.end(store, cookie) if cookie else None
     if live is not None and not live.csrf_ok(form.get("csrf")):
         await store.put_record(sessions.KIND, live.key, live.body())  # not the person's own form: the session stays
-        await audit_auth(request, "logout", False, client_id="lienthong-workspace", user=live.user, detail="refused: the sign-out form's CSRF token does not match")
+        await audit_auth(request, "logout", False, client_id=WORKSPACE_ID, user=live.user, detail="refused: the sign-out form's CSRF token does not match")
         frame = frame_of(request)
         return html(message(frame, frame.word("forbidden"), frame.t("csrf_refused"), link=("/app/", frame.word("back_to_search")), error=True), 403)
     if live is not None:
         provider = providers_of(request).get(live.provider)
         if provider is not None:
             await provider.revoke(live)
-        await audit_auth(request, "logout", True, client_id="lienthong-workspace", user=live.user, detail="workspace session ended; refresh token revoked")
+        await audit_auth(request, "logout", True, client_id=WORKSPACE_ID, user=live.user, detail="workspace session ended; refresh token revoked")
     response = RedirectResponse("/app/login?bye=1", status_code=303, headers={"Cache-Control": "no-store"})
     response.delete_cookie(sessions.COOKIE, path=sessions.COOKIE_PATH)
     return response
